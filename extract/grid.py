@@ -1,0 +1,95 @@
+"""The cell grid every extractor produces (text layer now, OCR later) and the normalizer reads.
+
+A `Table` is a grid of `Cell`s. Merged cells are one `Cell` with `rowspan`/`colspan` > 1 (no `None`
+placeholders); `Table.cell_at(r, c)` finds the cell covering a grid position. A table stitched
+across pages keeps each cell's own page and box.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+BBox = tuple[float, float, float, float]  # x0, top, x1, bottom in PDF points, top-left origin
+
+
+@dataclass
+class Cell:
+    row: int
+    col: int
+    rowspan: int
+    colspan: int
+    text: str  # characters mapped per the contract, line breaks kept as "\n"
+    page: int  # 1-based
+    bbox: BBox
+    confidence: float | None = None  # None for a text layer
+
+    @property
+    def rows(self) -> range:
+        return range(self.row, self.row + self.rowspan)
+
+    @property
+    def cols(self) -> range:
+        return range(self.col, self.col + self.colspan)
+
+
+@dataclass
+class Table:
+    cells: list[Cell]
+    n_rows: int
+    n_cols: int
+    col_edges: list[float] = field(default_factory=list)  # x of each column boundary
+
+    def __post_init__(self) -> None:
+        self._index()
+
+    def _index(self) -> None:
+        self.cells.sort(key=lambda c: (c.row, c.col))
+        self._cover: dict[tuple[int, int], Cell] = {}
+        for cell in self.cells:
+            for r in cell.rows:
+                for c in cell.cols:
+                    self._cover[(r, c)] = cell
+
+    def cell_at(self, row: int, col: int) -> Cell | None:
+        return self._cover.get((row, col))
+
+    def row_cells(self, row: int) -> list[Cell]:
+        """Distinct cells covering grid row `row`, left to right (merged cells from above included)."""
+        seen: list[Cell] = []
+        for c in range(self.n_cols):
+            cell = self._cover.get((row, c))
+            if cell is not None and (not seen or seen[-1] is not cell):
+                seen.append(cell)
+        return seen
+
+    @property
+    def pages(self) -> list[int]:
+        return sorted({c.page for c in self.cells})
+
+    @property
+    def first_page(self) -> int:
+        return min(c.page for c in self.cells)
+
+    @property
+    def top(self) -> float:
+        return min(c.bbox[1] for c in self.cells if c.page == self.first_page)
+
+
+@dataclass
+class TextLine:
+    """Text outside any table (titles, unit notes, page numbers)."""
+
+    text: str
+    page: int
+    bbox: BBox
+
+
+@dataclass
+class ExtractedDocument:
+    """What an extractor hands to the normalizer: tables and loose text lines in reading order."""
+
+    page_count: int
+    items: list[Table | TextLine]
+    method: str = "text"  # "text" | "ocr"
+    ocr_engine: str | None = None
+    unusable_pages: list[int] = field(default_factory=list)  # pages whose text layer failed the check

@@ -1,0 +1,122 @@
+"""Join a table that a page break cut into one table.
+
+A table on page p+1 continues the last table of page p when nothing but page furniture (page
+numbers) stands between them and both have the same left and right edges. When joining:
+- repeated header rows at the top of the continuation are dropped;
+- a merged cell cut by the break (one fragment empty, the other holding the text, at least one
+  spanning several rows) becomes one cell again, so a tall 一级指标 label whose text was drawn on
+  either side of the break applies to all its rows.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .grid import Cell, Table, TextLine
+
+EDGE_TOLERANCE = 3.0
+_PAGE_FURNITURE = re.compile(r"^[\s\-—第页共/0-9]*$")
+
+
+def stitch_tables(items: list[Table | TextLine]) -> list[Table | TextLine]:
+    out: list[Table | TextLine] = []
+    for item in items:
+        if isinstance(item, Table):
+            prev = _previous_table(out, item.first_page)
+            if prev is not None and _same_frame(prev, item):
+                idx = out.index(prev)
+                out = out[:idx] + [join(prev, item)] + [
+                    x for x in out[idx + 1:] if not isinstance(x, TextLine)]
+                continue
+        out.append(item)
+    return out
+
+
+def _previous_table(out: list, page: int) -> Table | None:
+    """The last table of the previous page, if only page furniture follows it."""
+    for item in reversed(out):
+        if isinstance(item, TextLine):
+            if not _PAGE_FURNITURE.match(item.text):
+                return None  # a title or note between the tables: not a continuation
+            continue
+        return item if max(item.pages) == page - 1 else None
+    return None
+
+
+def _same_frame(a: Table, b: Table) -> bool:
+    return (abs(a.col_edges[0] - b.col_edges[0]) <= EDGE_TOLERANCE
+            and abs(a.col_edges[-1] - b.col_edges[-1]) <= EDGE_TOLERANCE)
+
+
+def _row_texts(table: Table, row: int) -> list[tuple[int, int, str]]:
+    return [(c.col, c.colspan, "".join(c.text.split())) for c in table.cells if c.row == row]
+
+
+def join(a: Table, b: Table) -> Table:
+    edges = _merge_edges(a.col_edges, b.col_edges)
+    first = _drop_repeated_headers(a, b)
+    cells = [_recolumn(c, a.col_edges, edges, 0) for c in a.cells]
+    offset = a.n_rows - first
+    cells += [_recolumn(c, b.col_edges, edges, offset) for c in b.cells if c.row >= first]
+    n_rows = a.n_rows + b.n_rows - first
+    cells = _rejoin_cut_cells(cells, a.n_rows)
+    return Table(cells=cells, n_rows=n_rows, n_cols=len(edges) - 1, col_edges=edges)
+
+
+def _drop_repeated_headers(a: Table, b: Table) -> int:
+    """Number of leading rows of `b` that repeat a header row of `a`.
+
+    A header row repeats an earlier row exactly and holds no digit (data rows carry numbers), so a
+    genuine data row is never dropped.
+    """
+    earlier = {tuple(t for _, _, t in _row_texts(a, r)) for r in range(a.n_rows)}
+    first = 0
+    while first < b.n_rows:
+        texts = tuple(t for _, _, t in _row_texts(b, first))
+        nonempty = [t for t in texts if t]
+        if len(nonempty) >= 2 and texts in earlier and not any(ch.isdigit() for t in texts for ch in t):
+            first += 1
+        else:
+            break
+    return first
+
+
+def _merge_edges(a: list[float], b: list[float]) -> list[float]:
+    out: list[float] = []
+    for x in sorted(a + b):
+        if out and x - out[-1] <= EDGE_TOLERANCE:
+            continue
+        out.append(x)
+    return out
+
+
+def _nearest(edges: list[float], x: float) -> int:
+    return min(range(len(edges)), key=lambda i: abs(edges[i] - x))
+
+
+def _recolumn(cell: Cell, old: list[float], new: list[float], row_offset: int) -> Cell:
+    c0 = _nearest(new, old[cell.col])
+    c1 = _nearest(new, old[cell.col + cell.colspan])
+    return Cell(row=cell.row + row_offset, col=c0, rowspan=cell.rowspan, colspan=max(c1 - c0, 1),
+                text=cell.text, page=cell.page, bbox=cell.bbox, confidence=cell.confidence)
+
+
+def _rejoin_cut_cells(cells: list[Cell], break_row: int) -> list[Cell]:
+    """Merge the two fragments of a merged cell that the page break at `break_row` cut."""
+    above = {(c.col, c.colspan): c for c in cells if c.row + c.rowspan == break_row}
+    out: list[Cell] = []
+    drop: set[int] = set()
+    for c in cells:
+        if c.row != break_row:
+            continue
+        a = above.get((c.col, c.colspan))
+        if a is None or (a.rowspan == 1 and c.rowspan == 1):
+            continue
+        if bool(a.text.strip()) == bool(c.text.strip()):
+            continue
+        a.rowspan += c.rowspan
+        if not a.text.strip():
+            a.text = c.text
+        drop.add(id(c))
+    out = [c for c in cells if id(c) not in drop]
+    return out

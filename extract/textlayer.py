@@ -1,0 +1,199 @@
+"""Text-layer extraction with pdfplumber: each page's ruled tables as cell grids, plus loose lines.
+
+Settings are a plain dict (`TABLE_SETTINGS`, pdfplumber's own keys) so that a caller can tune
+them per archive; the defaults suit the ruled forms governments print.
+"""
+
+from __future__ import annotations
+
+import bisect
+import logging
+from pathlib import Path
+
+import pdfplumber
+from pdfminer.pdfdocument import PDFPasswordIncorrect
+from pdfminer.pdfparser import PDFSyntaxError
+from pdfplumber.utils.exceptions import PdfminerException
+
+from ..errors import CorruptPdfError, EncryptedPdfError, NotAPdfError
+from .chars import chars_bbox, dedupe_overprint, group_lines, line_text
+from .grid import Cell, ExtractedDocument, Table, TextLine
+from .quality import page_text_usable
+from .stitch import stitch_tables
+from .text import map_chars
+
+log = logging.getLogger(__name__)
+
+# pdfplumber table settings (see pdfplumber's README, "Table-extraction settings").
+TABLE_SETTINGS: dict = {
+    "vertical_strategy": "lines",
+    "horizontal_strategy": "lines",
+    "snap_tolerance": 3,
+    "join_tolerance": 3,
+    "intersection_tolerance": 3,
+    "edge_min_length": 3,
+}
+
+# Two boundaries closer than this (points) are the same grid line.
+EDGE_TOLERANCE = 2.0
+
+
+def extract_text_layer(path: str | Path, *, password: str | None = None,
+                       table_settings: dict | None = None) -> ExtractedDocument:
+    """Read every page's text layer into tables and loose lines, stitched across pages."""
+    settings = {**TABLE_SETTINGS, **(table_settings or {})}
+    path = Path(path)
+    with path.open("rb") as fh:
+        if not fh.read(1024).lstrip().startswith(b"%PDF"):
+            raise NotAPdfError("not a PDF: the file does not start with %PDF", file=str(path))
+    try:
+        pdf = pdfplumber.open(path, password=password or "")
+    except PdfminerException as exc:
+        raise _open_error(exc, path) from exc
+    except PDFPasswordIncorrect as exc:
+        raise EncryptedPdfError("the PDF is encrypted; pass its password", file=str(path)) from exc
+    except PDFSyntaxError as exc:
+        raise CorruptPdfError(f"the PDF cannot be parsed: {exc}", file=str(path)) from exc
+    with pdf:
+        items: list[Table | TextLine] = []
+        unusable: list[int] = []
+        try:
+            for page in pdf.pages:
+                page_items = read_page(page, settings)
+                if page_items is None:
+                    unusable.append(page.page_number)
+                    continue
+                items.extend(page_items)
+            page_count = len(pdf.pages)
+        except PdfminerException as exc:
+            raise _open_error(exc, path) from exc
+        except (PDFSyntaxError, ValueError, KeyError, TypeError) as exc:
+            raise CorruptPdfError(f"the PDF cannot be parsed: {exc}", file=str(path)) from exc
+    return ExtractedDocument(page_count=page_count, items=stitch_tables(items),
+                             method="text", unusable_pages=unusable)
+
+
+def _open_error(exc: Exception, path: Path) -> Exception:
+    cause = exc.args[0] if exc.args else exc
+    if isinstance(cause, PDFPasswordIncorrect):
+        return EncryptedPdfError("the PDF is encrypted; pass its password (--password)", file=str(path))
+    return CorruptPdfError(f"the PDF cannot be parsed: {cause!r}", file=str(path))
+
+
+def read_page(page, settings: dict) -> list[Table | TextLine] | None:
+    """One page's tables and loose text lines in reading order; None when the text layer is unusable."""
+    chars = [c for c in dedupe_overprint(page.chars) if c["text"].strip()]
+    if not page_text_usable(chars):
+        return None
+    for ch in chars:
+        ch["text"] = map_chars(ch["text"])
+    page_no = page.page_number
+    extra = _missing_rules(page)
+    finder_settings = dict(settings)
+    if extra:
+        finder_settings["explicit_horizontal_lines"] = (
+            list(settings.get("explicit_horizontal_lines", [])) + extra
+        )
+    tables = [t for t in page.find_tables(finder_settings) if t.cells]
+    grids: list[_PageGrid] = [_PageGrid(t.cells) for t in tables]
+    loose: list[dict] = []
+    for ch in chars:
+        cx, cy = (ch["x0"] + ch["x1"]) / 2, (ch["top"] + ch["bottom"]) / 2
+        for grid in grids:
+            if grid.add_char(cx, cy, ch):
+                break
+        else:
+            loose.append(ch)
+    items: list[Table | TextLine] = [g.to_table(page_no) for g in grids]
+    for line in group_lines(loose):
+        items.append(TextLine(text=line_text(line), page=page_no, bbox=chars_bbox(line)))
+    items.sort(key=lambda it: it.top if isinstance(it, Table) else it.bbox[1])
+    return items
+
+
+def _missing_rules(page) -> list[dict]:
+    """Horizontal rules a producer left out where a table meets a page break.
+
+    Some producers draw no line above the first row of a continuation page (or below the last row
+    before a break), though the vertical rules run to the row's edge. Without the line, pdfplumber
+    finds no cell there and the row is lost. For each group of overlapping vertical rules, a missing
+    top or bottom rule is supplied where the verticals end.
+    """
+    verticals = sorted((e for e in page.edges if e["orientation"] == "v" and e["height"] > 5),
+                       key=lambda e: e["top"])
+    horizontals = [e for e in page.edges if e["orientation"] == "h" and e["width"] > 5]
+    stacks: list[list[dict]] = []
+    for edge in verticals:
+        if stacks and edge["top"] <= max(e["bottom"] for e in stacks[-1]) + EDGE_TOLERANCE:
+            stacks[-1].append(edge)
+        else:
+            stacks.append([edge])
+    rules: list[dict] = []
+    for stack in stacks:
+        if len(stack) < 2:
+            continue
+        x0, x1 = min(e["x0"] for e in stack), max(e["x1"] for e in stack)
+        top, bottom = min(e["top"] for e in stack), max(e["bottom"] for e in stack)
+        inside = [h["top"] for h in horizontals
+                  if h["x1"] > x0 and h["x0"] < x1 and top - 3 <= h["top"] <= bottom + 3]
+        if not inside:
+            continue
+        for y, present in ((top, min(inside)), (bottom, max(inside))):
+            if abs(present - y) > 3:
+                rules.append({"x0": x0, "x1": x1, "top": y, "bottom": y, "width": x1 - x0,
+                              "height": 0, "orientation": "h", "object_type": "line"})
+    return rules
+
+
+def _cluster(values: list[float]) -> list[float]:
+    out: list[float] = []
+    for v in sorted(values):
+        if out and v - out[-1] <= EDGE_TOLERANCE:
+            continue
+        out.append(v)
+    return out
+
+
+def _index(edges: list[float], v: float) -> int:
+    i = bisect.bisect_left(edges, v - EDGE_TOLERANCE)
+    return min(i, len(edges) - 1)
+
+
+class _PageGrid:
+    """pdfplumber's cell boxes turned into grid positions with spans, collecting their characters."""
+
+    def __init__(self, boxes: list[tuple[float, float, float, float]]):
+        self.xs = _cluster([b[0] for b in boxes] + [b[2] for b in boxes])
+        self.ys = _cluster([b[1] for b in boxes] + [b[3] for b in boxes])
+        self.boxes = boxes
+        self.spans = []
+        self.cover: dict[tuple[int, int], int] = {}
+        for k, (x0, top, x1, bottom) in enumerate(boxes):
+            c0, c1 = _index(self.xs, x0), _index(self.xs, x1)
+            r0, r1 = _index(self.ys, top), _index(self.ys, bottom)
+            self.spans.append((r0, c0, max(r1 - r0, 1), max(c1 - c0, 1)))
+            for r in range(r0, r0 + max(r1 - r0, 1)):
+                for c in range(c0, c0 + max(c1 - c0, 1)):
+                    self.cover[(r, c)] = k
+        self.chars: list[list[dict]] = [[] for _ in boxes]
+
+    def add_char(self, cx: float, cy: float, ch: dict) -> bool:
+        if not (self.xs[0] <= cx <= self.xs[-1] and self.ys[0] <= cy <= self.ys[-1]):
+            return False
+        c = bisect.bisect_right(self.xs, cx) - 1
+        r = bisect.bisect_right(self.ys, cy) - 1
+        k = self.cover.get((r, c))
+        if k is None:
+            return False
+        self.chars[k].append(ch)
+        return True
+
+    def to_table(self, page_no: int) -> Table:
+        cells = []
+        for k, box in enumerate(self.boxes):
+            r, c, rs, cs = self.spans[k]
+            text = "\n".join(line_text(line) for line in group_lines(self.chars[k]))
+            cells.append(Cell(row=r, col=c, rowspan=rs, colspan=cs, text=text, page=page_no,
+                              bbox=tuple(round(v, 2) for v in box)))
+        return Table(cells=cells, n_rows=len(self.ys) - 1, n_cols=len(self.xs) - 1,
+                     col_edges=[round(x, 2) for x in self.xs])

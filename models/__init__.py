@@ -1,0 +1,27 @@
+"""Typed records of the output contract (shared/spec/CONTRACT.md, schema version 1)."""
+
+from .document import (
+    SCHEMA_VERSION,
+    BudgetItem,
+    Deadline,
+    Document,
+    Form,
+    Indicator,
+    Source,
+    Target,
+    Task,
+    Warning,
+)
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "BudgetItem",
+    "Deadline",
+    "Document",
+    "Form",
+    "Indicator",
+    "Source",
+    "Target",
+    "Task",
+    "Warning",
+]

@@ -1,0 +1,121 @@
+"""Pydantic models of the output contract, version 1.
+
+Field order follows the contract so that the JSON reads like the contract's tables. Fields may be
+added (contract rule); none may be renamed or dropped.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = "1"
+
+Op = Literal[">=", "<=", ">", "<", "="]
+TargetKind = Literal["numeric", "range", "deadline", "qualitative", "text"]
+Direction = Literal["increase", "decrease", "achieve", "maintain"]
+Level1Code = Literal["output", "benefit", "satisfaction", "cost", "other"]
+Level2Code = Literal[
+    "quantity", "quality", "timeliness", "cost", "economic", "social", "ecological",
+    "sustainability", "satisfaction", "economic_cost", "social_cost", "ecological_cost", "other",
+]
+BBox = tuple[float, float, float, float]
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class Deadline(_Record):
+    year: int | None = None
+    month: int | None = None
+    day: int | None = None
+    recurring: bool = False
+
+
+class Target(_Record):
+    """A parsed 指标值 cell. `raw` always holds the cell text; `kind="text"` means not understood."""
+
+    raw: str
+    kind: TargetKind = "text"
+    op: Op | None = None
+    # int when written without decimals (`78个` → 78), so the JSON shows the number as printed
+    value: int | float | None = None
+    scale: int | None = None
+    unit: str | None = None
+    normalized_value: float | None = None
+    low: float | None = None
+    high: float | None = None
+    deadline: Deadline | None = None
+    direction: Direction | None = None
+
+
+# Provenance: 1-based page, row box in PDF points (top-left origin), lowest OCR confidence (0-1)
+# or None for a text layer. Declared last in each row model so the JSON keeps contract order.
+class BudgetItem(_Record):
+    group: str
+    item: str
+    amount: float | None = None
+    unit: str
+    page: int | None = None
+    bbox: BBox | None = None
+    confidence: float | None = Field(default=None, ge=0, le=1)
+
+
+class Task(_Record):
+    name: str
+    content: str | None = None
+    funds: float | None = None
+    funds_unit: str | None = None
+    expected_goal: str | None = None
+    page: int | None = None
+    bbox: BBox | None = None
+    confidence: float | None = Field(default=None, ge=0, le=1)
+
+
+class Indicator(_Record):
+    level1: str
+    level2: str
+    level1_code: Level1Code
+    level2_code: Level2Code
+    name: str
+    period_target: Target | None = None
+    annual_target: Target | None = None
+    page: int | None = None
+    bbox: BBox | None = None
+    confidence: float | None = Field(default=None, ge=0, le=1)
+
+
+class Form(_Record):
+    title: str
+    form_type: Literal["department", "project"]
+    pages: list[int] = Field(default_factory=list)
+    year: int | None = None
+    department: str | None = None
+    project_name: str | None = None
+    budget: list[BudgetItem] = Field(default_factory=list)
+    overall_goal: str | None = None
+    tasks: list[Task] = Field(default_factory=list)
+    indicators: list[Indicator] = Field(default_factory=list)
+
+
+class Warning(_Record):
+    code: str
+    message: str
+    page: int | None = None
+
+
+class Source(_Record):
+    file: str
+    sha256: str
+    page_count: int
+    method: Literal["text", "ocr"]
+    ocr_engine: str | None = None
+
+
+class Document(_Record):
+    schema_version: Literal["1"] = SCHEMA_VERSION
+    source: Source
+    forms: list[Form] = Field(default_factory=list)
+    warnings: list[Warning] = Field(default_factory=list)

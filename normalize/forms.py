@@ -1,0 +1,356 @@
+"""From the extractor's tables and lines to contract Forms.
+
+Stages: `split_forms` finds each form by its title; `FormBuilder` walks the form's table rows,
+finds blocks by their labels (labels.toml) and hands each block's rows to its parser; columns are
+mapped by their header text. Checks run last.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from ..extract.grid import Cell, ExtractedDocument, Table, TextLine
+from ..extract.text import clean_text
+from ..models import BudgetItem, Form, Indicator, Task, Warning
+from .amounts import bracket_unit, parse_amount
+from .checks import check_budget_sums
+from .targets import parse_target
+from .vocabulary import vocabulary
+
+_YEAR = re.compile(r"(?<!\d)(20\d{2}|19\d{2})(?:年|\s*年度|(?!\d))")
+
+
+@dataclass
+class FormDraft:
+    title: str
+    title_page: int
+    items: list[Table | TextLine] = field(default_factory=list)
+
+
+def split_forms(doc: ExtractedDocument) -> tuple[list[FormDraft], list[Table | TextLine]]:
+    """Cut the reading-order stream at each form title. Returns the drafts and what stood before
+    the first title (kept to warn about it)."""
+    vocab = vocabulary()
+    drafts: list[FormDraft] = []
+    orphans: list[Table | TextLine] = []
+    for item in doc.items:
+        if isinstance(item, TextLine) and vocab.is_title(item.text):
+            drafts.append(FormDraft(title=clean_text(item.text), title_page=item.page))
+            continue
+        if isinstance(item, Table):
+            title_cell = _title_row(item)
+            if title_cell is not None:
+                drafts.append(FormDraft(title=clean_text(title_cell.text), title_page=title_cell.page))
+        (drafts[-1].items if drafts else orphans).append(item)
+    return drafts, orphans
+
+
+def _title_row(table: Table) -> Cell | None:
+    """A title printed as the table's first, full-width cell."""
+    first = table.row_cells(0)
+    if len(first) == 1 and first[0].colspan == table.n_cols and vocabulary().is_title(first[0].text):
+        return first[0]
+    return None
+
+
+def year_of(draft: FormDraft, file_name: str) -> int | None:
+    """Budget year from the title, else a loose line of the form, else the file name."""
+    texts = [draft.title] + [clean_text(i.text) for i in draft.items if isinstance(i, TextLine)]
+    texts.append(file_name)
+    for text in texts:
+        m = _YEAR.search(text)
+        if m:
+            return int(m.group(1))
+    return None
+
+
+def _row_provenance(table: Table, row: int, cells: list[Cell]) -> tuple[int, tuple, float | None]:
+    """Page, box and lowest OCR confidence of a table row made of `cells`."""
+    page = min(c.page for c in cells if c.row == row) if any(c.row == row for c in cells) \
+        else cells[0].page
+    on_page = [c for c in cells if c.page == page]
+    own = [c for c in on_page if c.row == row and c.rowspan == 1] or [c for c in on_page if c.row == row] \
+        or on_page
+    bbox = (min(c.bbox[0] for c in on_page), min(c.bbox[1] for c in own),
+            max(c.bbox[2] for c in on_page), max(c.bbox[3] for c in own))
+    confs = [c.confidence for c in cells if c.confidence is not None]
+    return page, tuple(round(v, 2) for v in bbox), (min(confs) if confs else None)
+
+
+def _cell_text(table: Table, row: int, col: int | None) -> str:
+    if col is None:
+        return ""
+    cell = table.cell_at(row, col)
+    return clean_text(cell.text) if cell is not None else ""
+
+
+@dataclass
+class _BudgetPair:
+    group: str
+    label_col: int
+    amount_col: int
+    unit: str
+    rows: list[BudgetItem] = field(default_factory=list)
+
+
+class FormBuilder:
+    """Walks one form's table rows and fills a Form."""
+
+    def __init__(self, draft: FormDraft, file_name: str):
+        self.vocab = vocabulary()
+        self.draft = draft
+        self.form_type = self.vocab.form_type(draft.title)
+        self.fields: dict[str, str] = {}
+        self.budget: list[BudgetItem] = []
+        self.goal_parts: list[str] = []
+        self.tasks: list[Task] = []
+        self.indicators: list[Indicator] = []
+        self.warnings: list[Warning] = []
+        self.year = year_of(draft, file_name)
+        self.block: str | None = None
+        self._pairs: list[_BudgetPair] = []
+        self._task_cols: dict[str, int] = {}
+        self._funds_unit: str | None = None
+        self._ind_cols: dict[str, int] = {}
+        self._level1 = self._level2 = ""
+
+    # -- walking ---------------------------------------------------------------------------
+    def build(self) -> tuple[Form, list[Warning]]:
+        pages = {self.draft.title_page}
+        for item in self.draft.items:
+            if isinstance(item, Table):
+                pages.update(item.pages)
+                self._walk(item)
+        self._end_block()
+        form = Form(
+            title=self.draft.title,
+            form_type=self.form_type,
+            pages=sorted(pages),
+            year=self.year,
+            department=self._department(),
+            project_name=self.fields.get("project_name") or None,
+            budget=self.budget,
+            overall_goal="".join(self.goal_parts) or None,
+            tasks=self.tasks,
+            indicators=self.indicators,
+        )
+        return form, self.warnings + check_budget_sums(form)
+
+    def _department(self) -> str | None:
+        if self.form_type == "project":
+            keys = ("competent_department", "implementing_unit", "department")
+        else:
+            keys = ("department", "competent_department", "implementing_unit")
+        for key in keys:
+            if self.fields.get(key):
+                return self.fields[key]
+        return None
+
+    def _walk(self, table: Table) -> None:
+        for r in range(table.n_rows):
+            cells = table.row_cells(r)
+            if not cells:
+                continue
+            first = cells[0]
+            if r == 0 and _title_row(table) is first:
+                continue
+            if first.row == r and self.vocab.fields.match(first.text):
+                self._end_block()
+                self._read_fields(cells)
+                continue
+            label = self.vocab.blocks.match(first.text) if first.colspan < table.n_cols or len(cells) == 1 \
+                else None
+            content = cells
+            if label is not None:
+                if first.row == r:
+                    self._end_block()
+                    self.block = label.key
+                content = cells[1:]
+            self._feed(table, r, content)
+
+    def _read_fields(self, cells: list[Cell]) -> None:
+        for label_cell, value_cell in zip(cells, cells[1:]):
+            m = self.vocab.fields.match(label_cell.text)
+            if m is not None and not self.vocab.fields.match(value_cell.text):
+                self.fields.setdefault(m.key, clean_text(value_cell.text))
+
+    def _end_block(self) -> None:
+        for pair in self._pairs:
+            self.budget.extend(pair.rows)
+        self._pairs = []
+        self.block = None
+
+    def _feed(self, table: Table, r: int, content: list[Cell]) -> None:
+        if self.block == "budget":
+            self._budget_row(table, r, content)
+        elif self.block == "overall_goal":
+            self._goal_row(content)
+        elif self.block == "tasks":
+            self._task_row(table, r, content)
+        elif self.block == "other_tasks":
+            self._other_task_row(table, r, content)
+        elif self.block == "indicators":
+            self._indicator_row(table, r, content)
+
+    # -- budget ----------------------------------------------------------------------------
+    def _budget_row(self, table: Table, r: int, content: list[Cell]) -> None:
+        headers = [i for i, c in enumerate(content) if i > 0 and self.vocab.amount_headers.match(c.text)]
+        if headers:
+            for pair in self._pairs:
+                self.budget.extend(pair.rows)
+            self._pairs = [
+                _BudgetPair(group=clean_text(content[i - 1].text), label_col=content[i - 1].col,
+                            amount_col=content[i].col,
+                            unit=bracket_unit(content[i].text) or self.vocab.budget["default_unit"])
+                for i in headers
+            ]
+            return
+        for pair in self._pairs:
+            label_cell = table.cell_at(r, pair.label_col)
+            amount_cell = table.cell_at(r, pair.amount_col)
+            item = clean_text(label_cell.text) if label_cell else ""
+            if not item or label_cell.row != r:
+                continue
+            cells = [c for c in (label_cell, amount_cell) if c is not None]
+            page, bbox, conf = _row_provenance(table, r, cells)
+            pair.rows.append(BudgetItem(
+                group=pair.group, item=item,
+                amount=parse_amount(amount_cell.text) if amount_cell else None,
+                unit=pair.unit, page=page, bbox=bbox, confidence=conf))
+
+    # -- goal --------------------------------------------------------------------------------
+    def _goal_row(self, content: list[Cell]) -> None:
+        for cell in content:
+            text = clean_text(cell.text)
+            if text and text not in self.goal_parts:
+                self.goal_parts.append(text)
+
+    # -- tasks -------------------------------------------------------------------------------
+    def _task_row(self, table: Table, r: int, content: list[Cell]) -> None:
+        matches = {}
+        for cell in content:
+            m = self.vocab.task_columns.match(cell.text)
+            if m is not None:
+                matches.setdefault(m.key, cell)
+        if len(matches) >= 2:
+            self._task_cols = {k: c.col for k, c in matches.items()}
+            if "funds" in matches:
+                self._funds_unit = bracket_unit(matches["funds"].text)
+            return
+        if not self._task_cols or not content:
+            return
+        values = {k: _cell_text(table, r, col) for k, col in self._task_cols.items()}
+        name_cell = table.cell_at(r, self._task_cols["name"]) if "name" in self._task_cols else None
+        own = [v for k, v in values.items() if k != "name" and v]
+        if not own and not (name_cell is not None and name_cell.row == r and values.get("name")):
+            return
+        page, bbox, conf = _row_provenance(table, r, content)
+        funds = parse_amount(values.get("funds"))
+        self.tasks.append(Task(
+            name=values.get("name", ""), content=values.get("content") or None, funds=funds,
+            funds_unit=self._funds_unit,
+            expected_goal=values.get("expected_goal") or None, page=page, bbox=bbox, confidence=conf))
+
+    def _other_task_row(self, table: Table, r: int, content: list[Cell]) -> None:
+        # The optional 其他需完成的任务 row prints a 拟投入资金： prompt; unfilled, it is no task.
+        text = "".join(clean_text(c.text) for c in content)
+        funds_text = ""
+        m = re.search(r"拟投入(?:的)?资金[：:]?(.*)$", text)
+        if m:
+            funds_text = m.group(1)
+            text = text[: m.start()]
+        if not text and not funds_text:
+            return
+        page, bbox, conf = _row_provenance(table, r, content)
+        funds = parse_amount(funds_text)
+        self.tasks.append(Task(name=text or "其他需完成的任务", content=None, funds=funds,
+                               funds_unit=self._funds_unit if funds is not None else None,
+                               page=page, bbox=bbox, confidence=conf))
+
+    # -- indicators ---------------------------------------------------------------------------
+    def _indicator_row(self, table: Table, r: int, content: list[Cell]) -> None:
+        matches: dict[str, Cell] = {}
+        for cell in content:
+            m = self.vocab.indicator_columns.match(cell.text)
+            if m is not None:
+                matches.setdefault(m.key, cell)
+        if len(matches) >= 2 and ("name" in matches or "level1" in matches):
+            self._ind_cols = {k: c.col for k, c in matches.items()}
+            return
+        cols = self._ind_cols
+        if not cols:
+            return
+        level1_text = _cell_text(table, r, cols.get("level1"))
+        level2_text = _cell_text(table, r, cols.get("level2"))
+        if level1_text and level1_text != self._level1:
+            self._level1 = level1_text
+            self._level2 = ""
+        if level2_text:
+            self._level2 = level2_text
+        name = _cell_text(table, r, cols.get("name"))
+        if not name:
+            return
+        name_cell = table.cell_at(r, cols["name"])
+        if name_cell is not None and name_cell.row != r:
+            return  # a 三级指标 cell spanning rows names one indicator, on its first row
+        row_cells = [c for c in table.row_cells(r) if c in content or c.row == r]
+        page, bbox, conf = _row_provenance(table, r, row_cells)
+        level1, code1 = self._canonical(self.vocab.level1, self.vocab.level1_codes, self._level1, page)
+        level2, code2 = self._canonical(self.vocab.level2, self.vocab.level2_codes, self._level2, page)
+        hint = _cell_text(table, r, cols.get("unit")) or bracket_unit(name)
+        self.indicators.append(Indicator(
+            level1=level1, level2=level2, level1_code=code1, level2_code=code2, name=name,
+            period_target=self._target(table, r, cols.get("period_value"), hint),
+            annual_target=self._target(table, r, cols.get("annual_value"), hint),
+            page=page, bbox=bbox, confidence=conf))
+
+    def _target(self, table: Table, r: int, col: int | None, unit_hint: str | None):
+        if col is None:
+            return None
+        value = _cell_text(table, r, col)
+        if not value:
+            return None
+        sign = _cell_text(table, r, self._ind_cols.get("sign"))
+        unit = _cell_text(table, r, self._ind_cols.get("unit"))
+        raw = _join_sign_value_unit(sign, value, unit)
+        return parse_target(raw, unit_hint=unit_hint if unit_hint and unit_hint != "-" else None)
+
+    def _canonical(self, labels, codes: dict[str, str], text: str, page: int) -> tuple[str, str]:
+        m = labels.match(text) if text else None
+        if m is None:
+            if text:
+                self.warnings.append(Warning(code="unknown_label",
+                                             message=f"indicator label {text!r} matches no known label",
+                                             page=page))
+            return text, "other"
+        return m.key, codes[m.key]
+
+
+# Signs a 指标性质 column may hold; 无/定性/正向/反向 add nothing to the target's raw text.
+_SIGN_WORDS_SKIPPED = {"", "无", "定性", "正向", "反向", "-"}
+
+
+def _join_sign_value_unit(sign: str, value: str, unit: str) -> str:
+    """Contract: where sign, number and unit stand in separate columns, raw joins them in order."""
+    parts = [] if sign in _SIGN_WORDS_SKIPPED else [sign]
+    parts.append(value)
+    if unit and unit != "-" and not value.endswith(unit):
+        parts.append(unit)
+    return "".join(parts)
+
+
+def normalize_document(doc: ExtractedDocument, file_name: str) -> tuple[list[Form], list[Warning]]:
+    drafts, orphans = split_forms(doc)
+    forms: list[Form] = []
+    warnings: list[Warning] = []
+    for draft in drafts:
+        form, form_warnings = FormBuilder(draft, file_name).build()
+        forms.append(form)
+        warnings.extend(form_warnings)
+    for item in orphans:
+        if isinstance(item, Table):
+            warnings.append(Warning(code="unknown_layout",
+                                    message="a table stands before any form title; its rows were not read",
+                                    page=item.first_page))
+    return forms, warnings

@@ -1,0 +1,61 @@
+"""Typed errors. Each names the stage that failed and has its own exit code, so that a batch can
+report (file, stage, code, message) and scripts can tell failures apart."""
+
+from __future__ import annotations
+
+
+class PerfdeclError(Exception):
+    """Base class: a file could not be converted. `stage` is the pipeline stage that failed."""
+
+    code = "error"
+    stage = "convert"
+    exit_code = 1
+
+    def __init__(self, message: str, *, file: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.file = file
+
+
+class InputFileError(PerfdeclError):
+    """The file is missing, empty or unreadable."""
+
+    code = "unreadable_file"
+    stage = "open"
+    exit_code = 3
+
+
+class NotAPdfError(PerfdeclError):
+    code = "not_a_pdf"
+    stage = "open"
+    exit_code = 4
+
+
+class EncryptedPdfError(PerfdeclError):
+    code = "encrypted_pdf"
+    stage = "open"
+    exit_code = 5
+
+
+class CorruptPdfError(PerfdeclError):
+    """The PDF's structure is broken (truncated, bad xref) beyond what the parser can repair."""
+
+    code = "corrupt_pdf"
+    stage = "extract"
+    exit_code = 6
+
+
+class OcrRequiredError(PerfdeclError):
+    """No page has a usable text layer and OCR is not available for this run."""
+
+    code = "ocr_required"
+    stage = "extract"
+    exit_code = 7
+
+
+class NoFormFoundError(PerfdeclError):
+    """The file was read but holds no declaration form."""
+
+    code = "no_form_found"
+    stage = "normalize"
+    exit_code = 8

@@ -1,0 +1,63 @@
+"""Stitching a table cut by a page break."""
+
+from perfdecl.extract.grid import Cell, Table, TextLine
+from perfdecl.extract.stitch import stitch_tables
+
+EDGES = [0.0, 100.0, 200.0, 300.0]
+
+
+def cell(row, col, text, page, rowspan=1, colspan=1):
+    return Cell(row=row, col=col, rowspan=rowspan, colspan=colspan, text=text, page=page,
+                bbox=(EDGES[col], 20.0 * row, EDGES[col + colspan], 20.0 * (row + rowspan)))
+
+
+def table(cells, n_rows):
+    return Table(cells=cells, n_rows=n_rows, n_cols=3, col_edges=list(EDGES))
+
+
+def page1():
+    return table([
+        cell(0, 0, "一级指标", 1), cell(0, 1, "三级指标", 1), cell(0, 2, "指标值", 1),
+        cell(1, 0, "产出指标", 1), cell(1, 1, "数量A", 1), cell(1, 2, "≥1个", 1),
+        cell(2, 0, "", 1, rowspan=2), cell(2, 1, "效益B", 1), cell(2, 2, "提升", 1),
+        cell(3, 1, "效益C", 1), cell(3, 2, "实现", 1),
+    ], 4)
+
+
+def page2(header=True):
+    rows = [cell(0, 0, "一级指标", 2), cell(0, 1, "三级指标", 2), cell(0, 2, "指标值", 2)] if header else []
+    k = 1 if header else 0
+    rows += [cell(k, 0, "效益指标", 2, rowspan=2), cell(k, 1, "效益D", 2), cell(k, 2, "≥5人", 2),
+             cell(k + 1, 1, "效益E", 2), cell(k + 1, 2, "≥6人", 2)]
+    return table(rows, k + 2)
+
+
+def test_repeated_header_dropped_and_cut_label_rejoined():
+    items = stitch_tables([page1(), TextLine("- 1 -", 1, (0, 800, 20, 810)), page2()])
+    assert len(items) == 1
+    t = items[0]
+    assert t.n_rows == 6
+    assert [c.text for c in t.row_cells(0)] == ["一级指标", "三级指标", "指标值"]
+    # the empty fragment on page 1 and the label on page 2 are one merged cell again
+    for r in (2, 3, 4, 5):
+        assert t.cell_at(r, 0).text == "效益指标"
+    assert t.cell_at(2, 0).rowspan == 4
+    assert [t.cell_at(r, 1).text for r in range(1, 6)] == ["数量A", "效益B", "效益C", "效益D", "效益E"]
+    assert t.pages == [1, 2]
+
+
+def test_continuation_without_header():
+    t = stitch_tables([page1(), page2(header=False)])[0]
+    assert t.n_rows == 6
+    assert t.cell_at(5, 1).text == "效益E"
+
+
+def test_title_between_tables_starts_a_new_table():
+    items = stitch_tables([page1(), TextLine("项目支出绩效目标表", 2, (0, 0, 100, 10)), page2()])
+    assert [type(i).__name__ for i in items] == ["Table", "TextLine", "Table"]
+
+
+def test_data_row_repeating_an_earlier_row_is_kept():
+    a = table([cell(0, 0, "产出指标", 1), cell(0, 1, "次数", 1), cell(0, 2, "10次", 1)], 1)
+    b = table([cell(0, 0, "产出指标", 2), cell(0, 1, "次数", 2), cell(0, 2, "10次", 2)], 1)
+    assert stitch_tables([a, b])[0].n_rows == 2
