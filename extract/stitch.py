@@ -48,33 +48,45 @@ def _same_frame(a: Table, b: Table) -> bool:
             and abs(a.col_edges[-1] - b.col_edges[-1]) <= EDGE_TOLERANCE)
 
 
-def _row_texts(table: Table, row: int) -> list[tuple[int, int, str]]:
-    return [(c.col, c.colspan, "".join(c.text.split())) for c in table.cells if c.row == row]
-
-
 def join(a: Table, b: Table) -> Table:
     edges = _merge_edges(a.col_edges, b.col_edges)
-    first = _drop_repeated_headers(a, b)
-    cells = [_recolumn(c, a.col_edges, edges, 0) for c in a.cells]
-    offset = a.n_rows - first
-    cells += [_recolumn(c, b.col_edges, edges, offset) for c in b.cells if c.row >= first]
-    n_rows = a.n_rows + b.n_rows - first
+    top = [_recolumn(c, a.col_edges, edges) for c in a.cells]
+    rest = [_recolumn(c, b.col_edges, edges) for c in b.cells]
+    first = _repeated_header_rows(top, rest, b.n_rows)
+    cells = list(top)
+    for c in rest:
+        end = c.row + c.rowspan
+        if end <= first:
+            continue  # a repeated header cell
+        # a cell that starts in a dropped header row but runs below it keeps its lower part
+        start = max(c.row, first)
+        c.rowspan = end - start
+        c.row = start - first + a.n_rows
+        cells.append(c)
     cells = _rejoin_cut_cells(cells, a.n_rows)
-    return Table(cells=cells, n_rows=n_rows, n_cols=len(edges) - 1, col_edges=edges)
+    return Table(cells=cells, n_rows=a.n_rows + b.n_rows - first, n_cols=len(edges) - 1,
+                 col_edges=edges)
 
 
-def _drop_repeated_headers(a: Table, b: Table) -> int:
-    """Number of leading rows of `b` that repeat a header row of `a`.
+def _row_signature(cells: list[Cell], row: int) -> set[tuple[int, int, str]]:
+    """The non-empty cells that start in `row`, by column position and text."""
+    return {(c.col, c.colspan, "".join(c.text.split())) for c in cells
+            if c.row == row and c.text.strip()}
 
-    A header row repeats an earlier row exactly and holds no digit (data rows carry numbers), so a
-    genuine data row is never dropped.
+
+def _repeated_header_rows(top: list[Cell], rest: list[Cell], n_rows: int) -> int:
+    """Number of leading rows of the continuation that repeat a header row printed above.
+
+    A repeated header's cells all appear, at the same columns, in one earlier row (which may hold
+    more, such as a block label spanning down the left); it has two or more cells and no digit
+    (data rows carry numbers), so a genuine data row is never dropped.
     """
-    earlier = {tuple(t for _, _, t in _row_texts(a, r)) for r in range(a.n_rows)}
+    earlier = [_row_signature(top, r) for r in sorted({c.row for c in top})]
     first = 0
-    while first < b.n_rows:
-        texts = tuple(t for _, _, t in _row_texts(b, first))
-        nonempty = [t for t in texts if t]
-        if len(nonempty) >= 2 and texts in earlier and not any(ch.isdigit() for t in texts for ch in t):
+    while first < n_rows:
+        sig = _row_signature(rest, first)
+        if (len(sig) >= 2 and not any(ch.isdigit() for _, _, t in sig for ch in t)
+                and any(sig <= e for e in earlier)):
             first += 1
         else:
             break
@@ -94,15 +106,16 @@ def _nearest(edges: list[float], x: float) -> int:
     return min(range(len(edges)), key=lambda i: abs(edges[i] - x))
 
 
-def _recolumn(cell: Cell, old: list[float], new: list[float], row_offset: int) -> Cell:
+def _recolumn(cell: Cell, old: list[float], new: list[float]) -> Cell:
     c0 = _nearest(new, old[cell.col])
     c1 = _nearest(new, old[cell.col + cell.colspan])
-    return Cell(row=cell.row + row_offset, col=c0, rowspan=cell.rowspan, colspan=max(c1 - c0, 1),
+    return Cell(row=cell.row, col=c0, rowspan=cell.rowspan, colspan=max(c1 - c0, 1),
                 text=cell.text, page=cell.page, bbox=cell.bbox, confidence=cell.confidence)
 
 
 def _rejoin_cut_cells(cells: list[Cell], break_row: int) -> list[Cell]:
-    """Merge the two fragments of a merged cell that the page break at `break_row` cut."""
+    """Merge the two fragments of a merged cell that the page break at `break_row` cut: same
+    columns, at least one spanning several rows, and one empty or both with the same text."""
     above = {(c.col, c.colspan): c for c in cells if c.row + c.rowspan == break_row}
     out: list[Cell] = []
     drop: set[int] = set()
@@ -112,7 +125,9 @@ def _rejoin_cut_cells(cells: list[Cell], break_row: int) -> list[Cell]:
         a = above.get((c.col, c.colspan))
         if a is None or (a.rowspan == 1 and c.rowspan == 1):
             continue
-        if bool(a.text.strip()) == bool(c.text.strip()):
+        a_text, c_text = "".join(a.text.split()), "".join(c.text.split())
+        # one fragment holds the text, or both repeat it (LibreOffice prints it on each page)
+        if bool(a_text) == bool(c_text) and a_text != c_text:
             continue
         a.rowspan += c.rowspan
         if not a.text.strip():

@@ -82,7 +82,11 @@ def _open_error(exc: Exception, path: Path) -> Exception:
 
 def read_page(page, settings: dict) -> list[Table | TextLine] | None:
     """One page's tables and loose text lines in reading order; None when the text layer is unusable."""
-    chars = [c for c in dedupe_overprint(page.chars) if c["text"].strip()]
+    x0, top, x1, bottom = page.bbox
+    # characters outside the page box are not printed (LibreOffice leaves a merged cell's text
+    # there when a page break cuts the cell), so they are not part of the page
+    chars = [c for c in dedupe_overprint(page.chars) if c["text"].strip()
+             and x0 <= (c["x0"] + c["x1"]) / 2 <= x1 and top <= (c["top"] + c["bottom"]) / 2 <= bottom]
     if not page_text_usable(chars):
         return None
     for ch in chars:
@@ -114,10 +118,11 @@ def read_page(page, settings: dict) -> list[Table | TextLine] | None:
 def _missing_rules(page) -> list[dict]:
     """Horizontal rules a producer left out where a table meets a page break.
 
-    Some producers draw no line above the first row of a continuation page (or below the last row
-    before a break), though the vertical rules run to the row's edge. Without the line, pdfplumber
-    finds no cell there and the row is lost. For each group of overlapping vertical rules, a missing
-    top or bottom rule is supplied where the verticals end.
+    Some producers draw no line above the first row of a continuation page, or below a merged cell
+    that a break cuts (LibreOffice), though the vertical rules run to the row's edge. Without the
+    line pdfplumber finds no cell there and the row is lost. So each group of overlapping vertical
+    rules gets a rule across its full width where the verticals start and where they end; where
+    the producer drew one already, the two coincide and change nothing.
     """
     verticals = sorted((e for e in page.edges if e["orientation"] == "v" and e["height"] > 5),
                        key=lambda e: e["top"])
@@ -134,14 +139,12 @@ def _missing_rules(page) -> list[dict]:
             continue
         x0, x1 = min(e["x0"] for e in stack), max(e["x1"] for e in stack)
         top, bottom = min(e["top"] for e in stack), max(e["bottom"] for e in stack)
-        inside = [h["top"] for h in horizontals
-                  if h["x1"] > x0 and h["x0"] < x1 and top - 3 <= h["top"] <= bottom + 3]
-        if not inside:
-            continue
-        for y, present in ((top, min(inside)), (bottom, max(inside))):
-            if abs(present - y) > 3:
-                rules.append({"x0": x0, "x1": x1, "top": y, "bottom": y, "width": x1 - x0,
-                              "height": 0, "orientation": "h", "object_type": "line"})
+        if not any(h["x1"] > x0 and h["x0"] < x1 and top - 3 <= h["top"] <= bottom + 3
+                   for h in horizontals):
+            continue  # no horizontal rule at all: not a ruled table
+        for y in (top, bottom):
+            rules.append({"x0": x0, "x1": x1, "top": y, "bottom": y, "width": x1 - x0,
+                          "height": 0, "orientation": "h", "object_type": "line"})
     return rules
 
 

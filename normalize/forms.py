@@ -18,6 +18,9 @@ from .checks import check_budget_sums
 from .targets import parse_target
 from .vocabulary import vocabulary
 
+# blocks whose content stands only beside their label: rows below the label's span are not theirs
+_SPAN_ONLY_BLOCKS = {"other_tasks", "overall_goal", "basic_info"}
+_TRAILING_BRACKETS = re.compile(r"[（(][^（）()]*[）)]$")
 _YEAR = re.compile(r"(?<!\d)(20\d{2}|19\d{2})(?:年|\s*年度|(?!\d))")
 
 
@@ -109,6 +112,8 @@ class FormBuilder:
         self.warnings: list[Warning] = []
         self.year = year_of(draft, file_name)
         self.block: str | None = None
+        self._block_label = ""
+        self._label_rows: range | None = None  # rows a side label spans, for span-only blocks
         self._pairs: list[_BudgetPair] = []
         self._task_cols: dict[str, int] = {}
         self._funds_unit: str | None = None
@@ -122,6 +127,10 @@ class FormBuilder:
             if isinstance(item, Table):
                 pages.update(item.pages)
                 self._walk(item)
+            else:
+                label = self.vocab.blocks.match(item.text)
+                if label is not None:  # a block heading printed above its table
+                    self._start_block(label.key, clean_text(item.text), None)
         self._end_block()
         form = Form(
             title=self.draft.title,
@@ -164,10 +173,19 @@ class FormBuilder:
             content = cells
             if label is not None:
                 if first.row == r:
-                    self._end_block()
-                    self.block = label.key
+                    rows = first.rows if len(cells) > 1 else None
+                    self._start_block(label.key, clean_text(first.text), rows)
                 content = cells[1:]
+            elif self.block in _SPAN_ONLY_BLOCKS and self._label_rows is not None \
+                    and r not in self._label_rows:
+                self._end_block()  # its label's rows are over; what follows is no part of it
             self._feed(table, r, content)
+
+    def _start_block(self, key: str, label: str, rows: range | None) -> None:
+        self._end_block()
+        self.block = key
+        self._block_label = label
+        self._label_rows = rows
 
     def _read_fields(self, cells: list[Cell]) -> None:
         for label_cell, value_cell in zip(cells, cells[1:]):
@@ -180,6 +198,7 @@ class FormBuilder:
             self.budget.extend(pair.rows)
         self._pairs = []
         self.block = None
+        self._label_rows = None
 
     def _feed(self, table: Table, r: int, content: list[Cell]) -> None:
         if self.block == "budget":
@@ -206,6 +225,9 @@ class FormBuilder:
                 for i in headers
             ]
             return
+        if not self._pairs:
+            self._budget_pairs_row(table, r, content)
+            return
         for pair in self._pairs:
             label_cell = table.cell_at(r, pair.label_col)
             amount_cell = table.cell_at(r, pair.amount_col)
@@ -218,6 +240,22 @@ class FormBuilder:
                 group=pair.group, item=item,
                 amount=parse_amount(amount_cell.text) if amount_cell else None,
                 unit=pair.unit, page=page, bbox=bbox, confidence=conf))
+
+    def _budget_pairs_row(self, table: Table, r: int, content: list[Cell]) -> None:
+        """Rows of `label | amount` pairs under a block label such as 项目资金（万元）, with no
+        header row: the group is the block label, the unit its brackets."""
+        group = _TRAILING_BRACKETS.sub("", self._block_label)
+        unit = bracket_unit(self._block_label) or self.vocab.budget["default_unit"]
+        for label_cell, amount_cell in zip(content, content[1:]):
+            item = clean_text(label_cell.text)
+            amount_text = clean_text(amount_cell.text)
+            if label_cell.row != r or not item or parse_amount(item) is not None:
+                continue
+            if amount_text and parse_amount(amount_text) is None:
+                continue
+            page, bbox, conf = _row_provenance(table, r, [label_cell, amount_cell])
+            self.budget.append(BudgetItem(group=group, item=item, amount=parse_amount(amount_text),
+                                          unit=unit, page=page, bbox=bbox, confidence=conf))
 
     # -- goal --------------------------------------------------------------------------------
     def _goal_row(self, content: list[Cell]) -> None:

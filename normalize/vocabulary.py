@@ -25,8 +25,10 @@ class Match:
 class LabelSet:
     """A set of vocabulary entries, each with its spellings; `match` finds the entry a text names."""
 
-    def __init__(self, entries: dict[str, list[str]], min_score: float):
+    def __init__(self, entries: dict[str, list[str]], min_score: float,
+                 split_characters: dict[str, str] | None = None):
         self.min_score = min_score
+        self.split_characters = split_characters or {}
         self._choices: list[str] = []
         self._keys: list[str] = []
         for key, spellings in entries.items():
@@ -41,9 +43,15 @@ class LabelSet:
         if not cleaned:
             return None
         candidates = [cleaned]
-        stripped = _TRAILING_BRACKETS.sub("", cleaned)
-        if stripped and stripped != cleaned:
-            candidates.append(stripped)
+        joined = cleaned
+        for parts, whole in self.split_characters.items():
+            joined = joined.replace(parts, whole)
+        if joined != cleaned:
+            candidates.append(joined)
+        for cand in list(candidates):
+            stripped = _TRAILING_BRACKETS.sub("", cand)
+            if stripped and stripped != cand:
+                candidates.append(stripped)
         best: Match | None = None
         ambiguous = False
         for cand in candidates:
@@ -70,21 +78,22 @@ class Vocabulary:
     def __init__(self, data: dict):
         self.data = data
         score = data["matching"]["min_score"]
-        self.blocks = LabelSet(data["blocks"], score)
-        self.fields = LabelSet(data["fields"], score)
-        self.task_columns = LabelSet(data["task_columns"], score)
-        self.indicator_columns = LabelSet(data["indicator_columns"], score)
-        self.amount_headers = LabelSet({"amount": data["budget"]["amount_headers"]}, score)
+        splits = data["matching"].get("split_characters", {})
+
+        def labels(entries: dict[str, list[str]]) -> LabelSet:
+            return LabelSet(entries, score, splits)
+
+        self.blocks = labels(data["blocks"])
+        self.fields = labels(data["fields"])
+        self.task_columns = labels(data["task_columns"])
+        self.indicator_columns = labels(data["indicator_columns"])
+        self.amount_headers = labels({"amount": data["budget"]["amount_headers"]})
         self.titles = data["titles"]
         self.budget = data["budget"]
-        self.level1 = self._levels(data["level1"], score)
-        self.level2 = self._levels(data["level2"], score)
+        self.level1 = labels({e["label"]: [e["label"], *e["synonyms"]] for e in data["level1"]})
+        self.level2 = labels({e["label"]: [e["label"], *e["synonyms"]] for e in data["level2"]})
         self.level1_codes = {e["label"]: e["code"] for e in data["level1"]}
         self.level2_codes = {e["label"]: e["code"] for e in data["level2"]}
-
-    @staticmethod
-    def _levels(entries: list[dict], score: float) -> LabelSet:
-        return LabelSet({e["label"]: [e["label"], *e["synonyms"]] for e in entries}, score)
 
     def is_title(self, text: str) -> bool:
         t = _TRAILING_BRACKETS.sub("", clean_text(text))

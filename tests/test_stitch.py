@@ -61,3 +61,26 @@ def test_data_row_repeating_an_earlier_row_is_kept():
     a = table([cell(0, 0, "产出指标", 1), cell(0, 1, "次数", 1), cell(0, 2, "10次", 1)], 1)
     b = table([cell(0, 0, "产出指标", 2), cell(0, 1, "次数", 2), cell(0, 2, "10次", 2)], 1)
     assert stitch_tables([a, b])[0].n_rows == 2
+
+
+def test_header_repeated_beside_a_block_label_spanning_the_break():
+    # column 0 holds the block label 绩效指标 spanning every indicator row; its fragment on page 2
+    # starts in the repeated header row, which must be dropped without losing the fragment
+    edges = [0.0, 50.0, 150.0, 250.0]
+
+    def c(row, col, text, page, rowspan=1):
+        return Cell(row=row, col=col, rowspan=rowspan, colspan=1, text=text, page=page,
+                    bbox=(edges[col], 20.0 * row, edges[col + 1], 20.0 * (row + rowspan)))
+
+    a = Table(cells=[c(0, 0, "绩效指标", 1, rowspan=3), c(0, 1, "一级指标", 1), c(0, 2, "三级指标", 1),
+                     c(1, 1, "产出指标", 1), c(1, 2, "A", 1), c(2, 1, "", 1), c(2, 2, "B", 1)],
+              n_rows=3, n_cols=3, col_edges=edges)
+    b = Table(cells=[c(0, 0, "", 2, rowspan=3), c(0, 1, "一级指标", 2), c(0, 2, "三级指标", 2),
+                     c(1, 1, "效益指标", 2, rowspan=2), c(1, 2, "C", 2), c(2, 2, "D", 2)],
+              n_rows=3, n_cols=3, col_edges=edges)
+    t = stitch_tables([a, b])[0]
+    assert t.n_rows == 5
+    assert [t.cell_at(r, 2).text for r in range(5)] == ["三级指标", "A", "B", "C", "D"]
+    assert [t.cell_at(r, 0).text for r in range(5)] == ["绩效指标"] * 5
+    # page 1's last row had an empty 一级 cell (rowspan 1) and page 2's label spans two rows
+    assert [t.cell_at(r, 1).text for r in range(1, 5)] == ["产出指标", "效益指标", "效益指标", "效益指标"]

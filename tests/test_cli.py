@@ -1,0 +1,93 @@
+"""The command line: batch conversion, formats, errors, exit status, repeatable output."""
+
+import csv
+import json
+import shutil
+
+from perfdecl.cli import main
+
+from samplecases import SAMPLES
+
+
+def _copy_samples(tmp_path, names=("seed", "seed_two_pages")):
+    src = tmp_path / "in"
+    (src / "sub").mkdir(parents=True)
+    shutil.copy(SAMPLES / f"{names[0]}.pdf", src / f"{names[0]}.pdf")
+    for name in names[1:]:
+        shutil.copy(SAMPLES / f"{name}.pdf", src / "sub" / f"{name}.pdf")
+    return src
+
+
+def test_folder_is_walked_and_json_written(tmp_path):
+    src = _copy_samples(tmp_path)
+    out = tmp_path / "out"
+    assert main(["convert", str(src), "-o", str(out)]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["errors.csv", "seed.json", "seed_two_pages.json"]
+    doc = json.loads((out / "seed.json").read_text(encoding="utf-8"))
+    assert doc["schema_version"] == "1"
+    assert doc["source"]["file"] == "seed.pdf"
+    assert len(doc["forms"][0]["indicators"]) == 20
+
+
+def test_csv_tables_have_bom_and_contract_columns(tmp_path):
+    src = _copy_samples(tmp_path)
+    out = tmp_path / "out"
+    assert main(["convert", str(src), "-o", str(out), "--format", "json,csv"]) == 0
+    raw = (out / "indicators.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(raw.decode("utf-8-sig").splitlines()))
+    assert len(rows) == 40  # 20 indicators in each of the two files
+    first = rows[0]
+    assert (first["file"], first["form_index"], first["level1"], first["level2_code"]) == \
+        ("seed.pdf", "0", "产出指标", "quantity")
+    assert (first["annual_raw"], first["annual_op"], first["annual_value"], first["annual_unit"]) == \
+        ("78个", "=", "78", "个")
+    budget = list(csv.DictReader((out / "budget.csv").read_bytes().decode("utf-8-sig").splitlines()))
+    assert [(b["group"], b["item"], b["amount"]) for b in budget[:2]] == \
+        [("部门预算支出", "基本支出", "4192.11"), ("部门预算支出", "项目支出", "265460.48")]
+    forms = list(csv.DictReader((out / "forms.csv").read_bytes().decode("utf-8-sig").splitlines()))
+    assert [(f["file"], f["form_index"], f["department"]) for f in forms] == \
+        [("seed.pdf", "0", "广州市协作办公室"), ("seed_two_pages.pdf", "0", "广州市协作办公室")]
+    tasks = list(csv.DictReader((out / "tasks.csv").read_bytes().decode("utf-8-sig").splitlines()))
+    assert [t["name"] for t in tasks[:4]] == ["推动国内区域合作", "加强省外支援协作", "加强省外支援协作",
+                                              "开展省内帮扶工作"]
+
+
+def test_bad_files_are_reported_and_the_batch_goes_on(tmp_path, capsys):
+    src = _copy_samples(tmp_path, names=("seed",))
+    (src / "empty.pdf").write_bytes(b"")
+    (src / "notes.pdf").write_text("not a pdf at all", encoding="utf-8")
+    (src / "truncated.pdf").write_bytes((SAMPLES / "seed.pdf").read_bytes()[:300])
+    out = tmp_path / "out"
+    assert main(["convert", str(src), "-o", str(out)]) == 1
+    errors = list(csv.DictReader((out / "errors.csv").read_bytes().decode("utf-8-sig").splitlines()))
+    by_file = {e["file"].rsplit("/", 1)[-1]: (e["stage"], e["code"]) for e in errors}
+    assert by_file == {"empty.pdf": ("open", "unreadable_file"), "notes.pdf": ("open", "not_a_pdf"),
+                       "truncated.pdf": ("extract", "corrupt_pdf")}
+    assert (out / "seed.json").exists()
+    assert not (out / "empty.json").exists()
+    err = capsys.readouterr().err
+    assert "notes.pdf" in err and "Traceback" not in err
+
+
+def test_bad_usage_exits_2(tmp_path):
+    assert main(["convert", str(tmp_path), "-o", str(tmp_path / "o"), "--format", "docx"]) == 2
+    assert main(["frobnicate"]) == 2
+    assert main(["convert", str(tmp_path), "-o", str(tmp_path / "o")]) == 2  # no PDF there
+
+
+def test_rerun_writes_the_same_bytes(tmp_path):
+    src = _copy_samples(tmp_path)
+    first, second = tmp_path / "a", tmp_path / "b"
+    assert main(["convert", str(src), "-o", str(first), "--format", "json,csv"]) == 0
+    assert main(["convert", str(src), "-o", str(second), "--format", "json,csv"]) == 0
+    for path in sorted(first.iterdir()):
+        assert path.read_bytes() == (second / path.name).read_bytes(), path.name
+    assert not [p for p in first.iterdir() if p.name.endswith(".part")]
+
+
+def test_schema_prints_json_schema(capsys):
+    assert main(["schema"]) == 0
+    schema = json.loads(capsys.readouterr().out)
+    assert schema["title"] == "Document"
+    assert {"Form", "Indicator", "Target", "BudgetItem", "Task", "Warning", "Source"} <= set(schema["$defs"])

@@ -1,0 +1,44 @@
+"""Every sample PDF converts to exactly its expected JSON (row provenance checked separately)."""
+
+import json
+
+import pdfplumber
+
+import perfdecl
+from perfdecl.extract.text import clean_text
+
+from samplecases import SAMPLE_PDFS, strip_provenance
+
+
+def test_there_are_samples():
+    names = {p.stem for p in SAMPLE_PDFS}
+    assert {"seed", "seed_two_pages", "two_forms", "zhanjiang_2024", "zhanjiang_2023",
+            "seed_libreoffice"} <= names
+
+
+def test_sample_converts_to_expected(sample_pdf):
+    expected = json.loads(sample_pdf.with_suffix(".expected.json").read_text(encoding="utf-8"))
+    doc = perfdecl.convert(sample_pdf).model_dump(mode="json")
+    assert strip_provenance(doc) == strip_provenance(expected)
+
+
+def test_provenance_points_at_the_row(sample_pdf):
+    """Each budget item, task and indicator's box, cropped from its page, holds its own text."""
+    doc = perfdecl.convert(sample_pdf)
+    with pdfplumber.open(sample_pdf) as pdf:
+        def text_in(row) -> str:
+            page = pdf.pages[row.page - 1]
+            return clean_text(page.crop(row.bbox, strict=False).extract_text())
+
+        for form in doc.forms:
+            for item in form.budget:
+                assert item.confidence is None
+                assert item.item[:4] in text_in(item)
+            for task in form.tasks:
+                assert (task.content or task.name)[:4] in text_in(task)
+            for ind in form.indicators:
+                box_text = text_in(ind)
+                assert ind.name[:4] in box_text, (ind.name, box_text)
+                target = ind.annual_target or ind.period_target
+                if target is not None:
+                    assert target.raw[:3] in box_text, (target.raw, box_text)
