@@ -1,0 +1,87 @@
+"""Text-layer extraction on the sample PDFs: what bare pdfplumber gets wrong and we get right."""
+
+from pathlib import Path
+
+import pdfplumber
+import pypdfium2 as pdfium
+import pytest
+
+import perfdecl
+from perfdecl.errors import OcrRequiredError
+from perfdecl.extract.grid import Table, TextLine
+from perfdecl.extract.textlayer import extract_text_layer
+
+from samplecases import SAMPLES
+
+
+def tables(doc):
+    return [i for i in doc.items if isinstance(i, Table)]
+
+
+def test_fake_bold_title_is_read_once():
+    with pdfplumber.open(SAMPLES / "seed.pdf") as pdf:
+        # pdfplumber's own dedupe keeps the overprint drawn with a second font resource
+        assert "部部门门" in pdf.pages[0].dedupe_chars().extract_text()
+    lines = [i.text for i in extract_text_layer(SAMPLES / "seed.pdf").items if isinstance(i, TextLine)]
+    assert lines == ["部门整体预算绩效目标申报表"]
+
+
+def test_merged_cells_carry_spans_not_placeholders():
+    (table,) = tables(extract_text_layer(SAMPLES / "seed.pdf"))
+    by_text = {"".join(c.text.split()): c for c in table.cells}
+    assert by_text["加强省外支援协作"].rowspan == 2
+    assert by_text["产出指标"].rowspan == 7
+    assert by_text["绩效指标"].rowspan == 23
+    assert by_text["广州市协作办公室"].colspan == table.n_cols - 1
+    assert all(table.cell_at(r, c) is not None for r in range(table.n_rows) for c in range(table.n_cols))
+
+
+def test_row_opening_a_page_without_a_rule_is_kept():
+    # zhanjiang_2024 repeats no header: a data row opens pages 2 and 3, with no rule above it
+    with pdfplumber.open(SAMPLES / "zhanjiang_2024.pdf") as pdf:
+        bare = "".join(str(c) for p in pdf.pages[1:] for t in p.extract_tables() for row in t
+                       for c in row)
+    assert "享受创业担保贷款对象满意度" not in bare
+    assert "促进就业专项资金" not in bare
+    (table,) = tables(extract_text_layer(SAMPLES / "zhanjiang_2024.pdf"))
+    texts = {"".join(c.text.split()): c for c in table.cells}
+    assert texts["享受创业担保贷款对象满意度"].page == 3
+    assert texts["促进就业专项资金（含创业担保贷款贴息资金）"].page == 2
+    assert table.pages == [1, 2, 3]
+
+
+def test_table_is_stitched_and_header_dropped():
+    (table,) = tables(extract_text_layer(SAMPLES / "seed_two_pages.pdf"))
+    headers = [c for c in table.cells if "".join(c.text.split()) == "一级指标"]
+    assert len(headers) == 1  # the header repeated on page 2 is gone
+    # 效益指标's text is drawn on page 2; its merged cell starts on page 1
+    (benefit,) = [c for c in table.cells if "".join(c.text.split()) == "效益指标"]
+    assert benefit.page == 1 and benefit.rowspan == 14
+
+
+def test_libreoffice_merged_cell_across_break():
+    (table,) = tables(extract_text_layer(SAMPLES / "seed_libreoffice.pdf"))
+    (label,) = [c for c in table.cells if "".join(c.text.split()) == "绩效指标"]
+    assert label.page == 1 and label.rowspan == 23
+
+
+def _blank_pdf(path: Path, with_seed: bool) -> Path:
+    pdf = pdfium.PdfDocument.new()
+    if with_seed:
+        pdf.import_pages(pdfium.PdfDocument(SAMPLES / "seed.pdf"))
+    pdf.new_page(595, 842)
+    pdf.save(path)
+    return path
+
+
+def test_page_without_text_layer_is_reported(tmp_path):
+    doc = perfdecl.convert(_blank_pdf(tmp_path / "mixed.pdf", with_seed=True))
+    assert doc.source.page_count == 2
+    assert [(w.code, w.page) for w in doc.warnings] == [("ocr_required", 2), ("sum_mismatch", 1)]
+    assert len(doc.forms[0].indicators) == 20
+
+
+def test_file_without_any_text_layer_needs_ocr(tmp_path):
+    with pytest.raises(OcrRequiredError) as err:
+        perfdecl.convert(_blank_pdf(tmp_path / "scan.pdf", with_seed=False))
+    assert (err.value.stage, err.value.code) == ("extract", "ocr_required")
