@@ -49,6 +49,8 @@ class Target(_Record):
     high: float | None = None
     deadline: Deadline | None = None
     direction: Direction | None = None
+    # the bracketed standard a value is set by (`100%(历史标准)` → `历史标准`); added field
+    basis: str | None = None
 
 
 # Provenance: 1-based page, row box in PDF points (top-left origin), lowest OCR confidence (0-1)

@@ -168,8 +168,7 @@ class FormBuilder:
                 self._end_block()
                 self._read_fields(cells)
                 continue
-            label = self.vocab.blocks.match(first.text) if first.colspan < table.n_cols or len(cells) == 1 \
-                else None
+            label = self.vocab.blocks.match(first.text)
             content = cells
             if label is not None:
                 if first.row == r:
@@ -332,8 +331,7 @@ class FormBuilder:
         name_cell = table.cell_at(r, cols["name"])
         if name_cell is not None and name_cell.row != r:
             return  # a 三级指标 cell spanning rows names one indicator, on its first row
-        row_cells = [c for c in table.row_cells(r) if c in content or c.row == r]
-        page, bbox, conf = _row_provenance(table, r, row_cells)
+        page, bbox, conf = _row_provenance(table, r, content)
         level1, code1 = self._canonical(self.vocab.level1, self.vocab.level1_codes, self._level1, page)
         level2, code2 = self._canonical(self.vocab.level2, self.vocab.level2_codes, self._level2, page)
         hint = _cell_text(table, r, cols.get("unit")) or bracket_unit(name)
