@@ -55,11 +55,13 @@ class Target(_Record):
 
 # Provenance: 1-based page, row box in PDF points (top-left origin), lowest OCR confidence (0-1)
 # or None for a text layer. Declared last in each row model so the JSON keeps contract order.
+# Fields added to contract v1 (allowed: "fields may be added") follow the contract's own fields.
 class BudgetItem(_Record):
     group: str
     item: str
     amount: float | None = None
     unit: str
+    amount_raw: str | None = None  # added: the amount cell as printed (text rules), null if empty
     page: int | None = None
     bbox: BBox | None = None
     confidence: float | None = Field(default=None, ge=0, le=1)
@@ -71,6 +73,7 @@ class Task(_Record):
     funds: float | None = None
     funds_unit: str | None = None
     expected_goal: str | None = None
+    funds_raw: str | None = None  # added: the funds cell as printed (text rules), null if empty
     page: int | None = None
     bbox: BBox | None = None
     confidence: float | None = Field(default=None, ge=0, le=1)
@@ -84,6 +87,20 @@ class Indicator(_Record):
     name: str
     period_target: Target | None = None
     annual_target: Target | None = None
+    extra: dict[str, str] = Field(default_factory=dict)  # added: other columns, {header: text}
+    page: int | None = None
+    bbox: BBox | None = None
+    confidence: float | None = Field(default=None, ge=0, le=1)
+
+
+class Fact(_Record):
+    """Added: a figure of the form's 基本信息 block (财政供养人员数 737), budget-like."""
+
+    group: str
+    item: str
+    value: float | None = None
+    unit: str | None = None
+    raw: str | None = None  # the value cell as printed (text rules)
     page: int | None = None
     bbox: BBox | None = None
     confidence: float | None = Field(default=None, ge=0, le=1)
@@ -100,6 +117,9 @@ class Form(_Record):
     overall_goal: str | None = None
     tasks: list[Task] = Field(default_factory=list)
     indicators: list[Indicator] = Field(default_factory=list)
+    # added: goals other than the annual one (实施期/中期/长期目标), {label as printed: text}
+    goals: dict[str, str] = Field(default_factory=dict)
+    facts: list[Fact] = Field(default_factory=list)  # added: 基本信息 figures
 
 
 class Warning(_Record):

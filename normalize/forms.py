@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from ..extract.grid import Cell, ExtractedDocument, Table, TextLine
 from ..extract.text import clean_text
-from ..models import BudgetItem, Form, Indicator, Task, Warning
+from ..models import BudgetItem, Fact, Form, Indicator, Task, Warning
 from .amounts import bracket_unit, parse_amount
 from .checks import check_budget_sums
 from .targets import parse_target
@@ -106,6 +106,7 @@ class FormBuilder:
         self.form_type = self.vocab.form_type(draft.title)
         self.fields: dict[str, str] = {}
         self.budget: list[BudgetItem] = []
+        self.facts: list[Fact] = []
         self.goal_parts: list[str] = []
         self.tasks: list[Task] = []
         self.indicators: list[Indicator] = []
@@ -143,6 +144,7 @@ class FormBuilder:
             overall_goal="".join(self.goal_parts) or None,
             tasks=self.tasks,
             indicators=self.indicators,
+            facts=self.facts,
         )
         return form, self.warnings + check_budget_sums(form)
 
@@ -210,6 +212,8 @@ class FormBuilder:
             self._other_task_row(table, r, content)
         elif self.block == "indicators":
             self._indicator_row(table, r, content)
+        elif self.block == "basic_info":
+            self._fact_row(table, r, content)
 
     # -- budget ----------------------------------------------------------------------------
     def _budget_row(self, table: Table, r: int, content: list[Cell]) -> None:
@@ -235,10 +239,10 @@ class FormBuilder:
                 continue
             cells = [c for c in (label_cell, amount_cell) if c is not None]
             page, bbox, conf = _row_provenance(table, r, cells)
+            raw = clean_text(amount_cell.text) if amount_cell else ""
             pair.rows.append(BudgetItem(
-                group=pair.group, item=item,
-                amount=parse_amount(amount_cell.text) if amount_cell else None,
-                unit=pair.unit, page=page, bbox=bbox, confidence=conf))
+                group=pair.group, item=item, amount=parse_amount(raw), unit=pair.unit,
+                amount_raw=raw or None, page=page, bbox=bbox, confidence=conf))
 
     def _budget_pairs_row(self, table: Table, r: int, content: list[Cell]) -> None:
         """Rows of `label | amount` pairs under a block label such as 项目资金（万元）, with no
@@ -254,7 +258,21 @@ class FormBuilder:
                 continue
             page, bbox, conf = _row_provenance(table, r, [label_cell, amount_cell])
             self.budget.append(BudgetItem(group=group, item=item, amount=parse_amount(amount_text),
-                                          unit=unit, page=page, bbox=bbox, confidence=conf))
+                                          unit=unit, amount_raw=amount_text or None, page=page,
+                                          bbox=bbox, confidence=conf))
+
+    # -- basic information ---------------------------------------------------------------------
+    def _fact_row(self, table: Table, r: int, content: list[Cell]) -> None:
+        """基本信息: `label | figure` pairs (财政供养人员数 | 737 | 下属二级单位数 | 10)."""
+        for label_cell, value_cell in zip(content[::2], content[1::2]):
+            item = clean_text(label_cell.text)
+            if label_cell.row != r or not item:
+                continue
+            raw = clean_text(value_cell.text)
+            page, bbox, conf = _row_provenance(table, r, [label_cell, value_cell])
+            self.facts.append(Fact(group=_TRAILING_BRACKETS.sub("", self._block_label), item=item,
+                                   value=parse_amount(raw), unit=bracket_unit(item), raw=raw or None,
+                                   page=page, bbox=bbox, confidence=conf))
 
     # -- goal --------------------------------------------------------------------------------
     def _goal_row(self, content: list[Cell]) -> None:
@@ -287,7 +305,8 @@ class FormBuilder:
         self.tasks.append(Task(
             name=values.get("name", ""), content=values.get("content") or None, funds=funds,
             funds_unit=self._funds_unit,
-            expected_goal=values.get("expected_goal") or None, page=page, bbox=bbox, confidence=conf))
+            expected_goal=values.get("expected_goal") or None, funds_raw=values.get("funds") or None,
+            page=page, bbox=bbox, confidence=conf))
 
     def _other_task_row(self, table: Table, r: int, content: list[Cell]) -> None:
         # The optional 其他需完成的任务 row prints a 拟投入资金： prompt; unfilled, it is no task.
@@ -303,7 +322,7 @@ class FormBuilder:
         funds = parse_amount(funds_text)
         self.tasks.append(Task(name=text or "其他需完成的任务", content=None, funds=funds,
                                funds_unit=self._funds_unit if funds is not None else None,
-                               page=page, bbox=bbox, confidence=conf))
+                               funds_raw=funds_text or None, page=page, bbox=bbox, confidence=conf))
 
     # -- indicators ---------------------------------------------------------------------------
     def _indicator_row(self, table: Table, r: int, content: list[Cell]) -> None:

@@ -12,7 +12,7 @@ def strip_provenance(doc: dict) -> dict:
     """The document without the row provenance fields, which depend on how a PDF was drawn."""
     out = json.loads(json.dumps(doc))
     for form in out["forms"]:
-        for key in ("budget", "tasks", "indicators"):
+        for key in ("budget", "tasks", "indicators", "facts"):
             for row in form[key]:
                 for field in PROVENANCE:
                     row.pop(field, None)
