@@ -85,9 +85,9 @@ def read_page(page, settings: dict) -> list[Table | TextLine] | None:
     x0, top, x1, bottom = page.bbox
     # characters outside the page box are not printed (LibreOffice leaves a merged cell's text
     # there when a page break cuts the cell), so they are not part of the page
-    chars = [c for c in dedupe_overprint(page.chars) if c["text"].strip()
-             and x0 <= (c["x0"] + c["x1"]) / 2 <= x1 and top <= (c["top"] + c["bottom"]) / 2 <= bottom]
-    if not page_text_usable(chars):
+    chars = [c for c in dedupe_overprint(page.chars)
+             if x0 <= (c["x0"] + c["x1"]) / 2 <= x1 and top <= (c["top"] + c["bottom"]) / 2 <= bottom]
+    if not page_text_usable([c for c in chars if c["text"].strip()]):
         return None
     for ch in chars:
         ch["text"] = map_chars(ch["text"])
@@ -100,19 +100,117 @@ def read_page(page, settings: dict) -> list[Table | TextLine] | None:
         )
     tables = [t for t in page.find_tables(finder_settings) if t.cells]
     grids: list[_PageGrid] = [_PageGrid(t.cells) for t in tables]
+    homes = [_locate(grids, ch) for ch in chars]
+    _rehome_overflow(chars, homes, grids)
     loose: list[dict] = []
-    for ch in chars:
-        cx, cy = (ch["x0"] + ch["x1"]) / 2, (ch["top"] + ch["bottom"]) / 2
-        for grid in grids:
-            if grid.add_char(cx, cy, ch):
-                break
-        else:
+    for ch, home in zip(chars, homes):
+        if not ch["text"].strip():
+            continue  # spaces served to find text runs; cell text comes from the glyphs
+        if home is None:
             loose.append(ch)
+        else:
+            grids[home[0]].chars[home[1]].append(ch)
     items: list[Table | TextLine] = [g.to_table(page_no) for g in grids]
     for line in group_lines(loose):
         items.append(TextLine(text=line_text(line), page=page_no, bbox=chars_bbox(line)))
     items.sort(key=lambda it: it.top if isinstance(it, Table) else it.bbox[1])
     return items
+
+
+def _locate(grids: list[_PageGrid], ch: dict) -> tuple[int, int] | None:
+    """(grid, cell) whose box holds the character's centre."""
+    cx, cy = (ch["x0"] + ch["x1"]) / 2, (ch["top"] + ch["bottom"]) / 2
+    for g, grid in enumerate(grids):
+        k = grid.cell_index(cx, cy)
+        if k is not None:
+            return g, k
+    return None
+
+
+def _rehome_overflow(chars: list[dict], homes: list, grids: list[_PageGrid]) -> None:
+    """Give text that overflows its cell back to that cell.
+
+    A spreadsheet exporter draws a long cell text centred on its cell and clips it there; the
+    clipped lines stay in the text layer, on top of the cells above and below, and mix with their
+    text (`武明汉确市…`). Such a collision shows as glyphs drawn over other glyphs. For each glyph
+    caught in one, its text run (`_text_runs`) is followed; a run reaching outside the cell goes
+    whole to the cell holding its middle.
+    """
+    overlapping = _overlapping_glyphs(chars, homes)
+    if not overlapping:
+        return
+    runs = _text_runs(chars)
+    run_of = {i: r for r, run in enumerate(runs) for i in run}
+    for r in sorted({run_of[i] for i in overlapping}):
+        run = runs[r]
+        if len({homes[j] for j in run}) < 2:
+            continue  # the cell's own text
+        x0 = min(chars[j]["x0"] for j in run)
+        x1 = max(chars[j]["x1"] for j in run)
+        top = min(chars[j]["top"] for j in run)
+        bottom = max(chars[j]["bottom"] for j in run)
+        for g, grid in enumerate(grids):
+            k = grid.cell_index((x0 + x1) / 2, (top + bottom) / 2)
+            if k is not None:
+                for j in run:
+                    homes[j] = (g, k)
+                break
+
+
+def _overlapping_glyphs(chars: list[dict], homes: list) -> list[int]:
+    """Indices of glyphs drawn over another glyph of the same cell that is not their neighbour in
+    the content stream."""
+    by_cell: dict = {}
+    for i, (ch, home) in enumerate(zip(chars, homes)):
+        if home is not None and ch["text"].strip():
+            by_cell.setdefault(home, []).append(i)
+    found: list[int] = []
+    for members in by_cell.values():
+        members.sort(key=lambda i: chars[i]["x0"])
+        for a, b in zip(members, members[1:]):
+            ca, cb = chars[a], chars[b]
+            size = min(ca.get("size") or 10.0, cb.get("size") or 10.0)
+            overlap = min(ca["x1"], cb["x1"]) - max(ca["x0"], cb["x0"])
+            if overlap > 0.5 * size and abs(ca["top"] - cb["top"]) < 0.5 * size and abs(a - b) > 1:
+                found.extend((a, b))
+    return found
+
+
+def _text_runs(chars: list[dict]) -> list[list[int]]:
+    """Characters drawn as one text, as lists of indices into the content-stream order.
+
+    A line is a stretch of characters each next to the previous one (spaces included). A line
+    continues the run of the line drawn just before it when it starts one line pitch below
+    (about 1.2-1.3 × the size; the next cell's text sits further down, past the cell padding) and
+    within that line's horizontal extent (a wrapped line starts back at the left, not in another
+    column).
+    """
+    lines: list[list[int]] = []
+    for i, ch in enumerate(chars):
+        if lines:
+            prev = chars[lines[-1][-1]]
+            size = prev.get("size") or 10.0
+            if abs(ch["top"] - prev["top"]) < 0.3 * size and \
+                    -0.5 * size <= ch["x0"] - prev["x1"] <= size:
+                lines[-1].append(i)
+                continue
+        lines.append([i])
+    runs: list[list[int]] = []
+    prev_line: list[int] | None = None
+    for line in lines:
+        if prev_line is not None:
+            head, last = chars[line[0]], chars[prev_line[-1]]
+            size = last.get("size") or 10.0
+            left = min(chars[j]["x0"] for j in prev_line)
+            right = max(chars[j]["x1"] for j in prev_line)
+            if 0.9 * size <= head["top"] - last["top"] <= 1.6 * size and \
+                    left - 3 * size <= head["x0"] <= right:
+                runs[-1].extend(line)
+                prev_line = line
+                continue
+        runs.append(list(line))
+        prev_line = line
+    return runs
 
 
 def _missing_rules(page) -> list[dict]:
@@ -180,16 +278,13 @@ class _PageGrid:
                     self.cover[(r, c)] = k
         self.chars: list[list[dict]] = [[] for _ in boxes]
 
-    def add_char(self, cx: float, cy: float, ch: dict) -> bool:
+    def cell_index(self, cx: float, cy: float) -> int | None:
+        """Index of the cell whose box holds the point, or None."""
         if not (self.xs[0] <= cx <= self.xs[-1] and self.ys[0] <= cy <= self.ys[-1]):
-            return False
+            return None
         c = bisect.bisect_right(self.xs, cx) - 1
         r = bisect.bisect_right(self.ys, cy) - 1
-        k = self.cover.get((r, c))
-        if k is None:
-            return False
-        self.chars[k].append(ch)
-        return True
+        return self.cover.get((r, c))
 
     def to_table(self, page_no: int) -> Table:
         cells = []

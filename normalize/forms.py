@@ -14,8 +14,9 @@ from ..extract.grid import Cell, ExtractedDocument, Table, TextLine
 from ..extract.text import clean_text
 from ..models import BudgetItem, Fact, Form, Indicator, Task, Warning
 from .amounts import bracket_unit, parse_amount
+from .cells import cell_text, row_provenance
 from .checks import check_budget_sums
-from .targets import parse_target
+from .indicators import IndicatorColumns, IndicatorReader
 from .vocabulary import vocabulary
 
 # blocks whose content stands only beside their label: rows below the label's span are not theirs
@@ -68,26 +69,6 @@ def year_of(draft: FormDraft, file_name: str) -> int | None:
     return None
 
 
-def _row_provenance(table: Table, row: int, cells: list[Cell]) -> tuple[int, tuple, float | None]:
-    """Page, box and lowest OCR confidence of a table row made of `cells`."""
-    page = min(c.page for c in cells if c.row == row) if any(c.row == row for c in cells) \
-        else cells[0].page
-    on_page = [c for c in cells if c.page == page]
-    own = [c for c in on_page if c.row == row and c.rowspan == 1] or [c for c in on_page if c.row == row] \
-        or on_page
-    bbox = (min(c.bbox[0] for c in on_page), min(c.bbox[1] for c in own),
-            max(c.bbox[2] for c in on_page), max(c.bbox[3] for c in own))
-    confs = [c.confidence for c in cells if c.confidence is not None]
-    return page, tuple(round(v, 2) for v in bbox), (min(confs) if confs else None)
-
-
-def _cell_text(table: Table, row: int, col: int | None) -> str:
-    if col is None:
-        return ""
-    cell = table.cell_at(row, col)
-    return clean_text(cell.text) if cell is not None else ""
-
-
 @dataclass
 class _BudgetPair:
     group: str
@@ -118,8 +99,7 @@ class FormBuilder:
         self._pairs: list[_BudgetPair] = []
         self._task_cols: dict[str, int] = {}
         self._funds_unit: str | None = None
-        self._ind_cols: dict[str, int] = {}
-        self._level1 = self._level2 = ""
+        self._indicator_reader: IndicatorReader | None = None
 
     # -- walking ---------------------------------------------------------------------------
     def build(self) -> tuple[Form, list[Warning]]:
@@ -177,7 +157,15 @@ class FormBuilder:
                     rows = first.rows if len(cells) > 1 else None
                     self._start_block(label.key, clean_text(first.text), rows)
                 content = cells[1:]
-            elif self.block in _SPAN_ONLY_BLOCKS and self._label_rows is not None \
+            header = IndicatorColumns.from_header(content, self.vocab)
+            if header is not None:
+                reader = self._indicator_reader
+                if self.block != "indicators" or reader is None or reader.columns.roles != header.roles:
+                    if self.block != "indicators" or reader is not None:
+                        self._start_block("indicators", label.label if label else "", None)
+                    self._indicator_reader = IndicatorReader(self.vocab, header)
+                continue  # a header row (or its repeat on a new page)
+            if self.block in _SPAN_ONLY_BLOCKS and self._label_rows is not None \
                     and r not in self._label_rows:
                 self._end_block()  # its label's rows are over; what follows is no part of it
             self._feed(table, r, content)
@@ -195,6 +183,10 @@ class FormBuilder:
                 self.fields.setdefault(m.key, clean_text(value_cell.text))
 
     def _end_block(self) -> None:
+        if self._indicator_reader is not None:
+            self.indicators.extend(self._indicator_reader.finish())
+            self.warnings.extend(self._indicator_reader.warnings)
+            self._indicator_reader = None
         for pair in self._pairs:
             self.budget.extend(pair.rows)
         self._pairs = []
@@ -210,8 +202,8 @@ class FormBuilder:
             self._task_row(table, r, content)
         elif self.block == "other_tasks":
             self._other_task_row(table, r, content)
-        elif self.block == "indicators":
-            self._indicator_row(table, r, content)
+        elif self.block == "indicators" and self._indicator_reader is not None:
+            self._indicator_reader.add_row(table, r, content)
         elif self.block == "basic_info":
             self._fact_row(table, r, content)
 
@@ -238,7 +230,7 @@ class FormBuilder:
             if not item or label_cell.row != r:
                 continue
             cells = [c for c in (label_cell, amount_cell) if c is not None]
-            page, bbox, conf = _row_provenance(table, r, cells)
+            page, bbox, conf = row_provenance(table, r, cells)
             raw = clean_text(amount_cell.text) if amount_cell else ""
             pair.rows.append(BudgetItem(
                 group=pair.group, item=item, amount=parse_amount(raw), unit=pair.unit,
@@ -256,7 +248,7 @@ class FormBuilder:
                 continue
             if amount_text and parse_amount(amount_text) is None:
                 continue
-            page, bbox, conf = _row_provenance(table, r, [label_cell, amount_cell])
+            page, bbox, conf = row_provenance(table, r, [label_cell, amount_cell])
             self.budget.append(BudgetItem(group=group, item=item, amount=parse_amount(amount_text),
                                           unit=unit, amount_raw=amount_text or None, page=page,
                                           bbox=bbox, confidence=conf))
@@ -269,7 +261,7 @@ class FormBuilder:
             if label_cell.row != r or not item:
                 continue
             raw = clean_text(value_cell.text)
-            page, bbox, conf = _row_provenance(table, r, [label_cell, value_cell])
+            page, bbox, conf = row_provenance(table, r, [label_cell, value_cell])
             self.facts.append(Fact(group=_TRAILING_BRACKETS.sub("", self._block_label), item=item,
                                    value=parse_amount(raw), unit=bracket_unit(item), raw=raw or None,
                                    page=page, bbox=bbox, confidence=conf))
@@ -295,12 +287,12 @@ class FormBuilder:
             return
         if not self._task_cols or not content:
             return
-        values = {k: _cell_text(table, r, col) for k, col in self._task_cols.items()}
+        values = {k: cell_text(table, r, col) for k, col in self._task_cols.items()}
         name_cell = table.cell_at(r, self._task_cols["name"]) if "name" in self._task_cols else None
         own = [v for k, v in values.items() if k != "name" and v]
         if not own and not (name_cell is not None and name_cell.row == r and values.get("name")):
             return
-        page, bbox, conf = _row_provenance(table, r, content)
+        page, bbox, conf = row_provenance(table, r, content)
         funds = parse_amount(values.get("funds"))
         self.tasks.append(Task(
             name=values.get("name", ""), content=values.get("content") or None, funds=funds,
@@ -318,81 +310,12 @@ class FormBuilder:
             text = text[: m.start()]
         if not text and not funds_text:
             return
-        page, bbox, conf = _row_provenance(table, r, content)
+        page, bbox, conf = row_provenance(table, r, content)
         funds = parse_amount(funds_text)
         self.tasks.append(Task(name=text or "其他需完成的任务", content=None, funds=funds,
                                funds_unit=self._funds_unit if funds is not None else None,
                                funds_raw=funds_text or None, page=page, bbox=bbox, confidence=conf))
 
-    # -- indicators ---------------------------------------------------------------------------
-    def _indicator_row(self, table: Table, r: int, content: list[Cell]) -> None:
-        matches: dict[str, Cell] = {}
-        for cell in content:
-            m = self.vocab.indicator_columns.match(cell.text)
-            if m is not None:
-                matches.setdefault(m.key, cell)
-        if len(matches) >= 2 and ("name" in matches or "level1" in matches):
-            self._ind_cols = {k: c.col for k, c in matches.items()}
-            return
-        cols = self._ind_cols
-        if not cols:
-            return
-        level1_text = _cell_text(table, r, cols.get("level1"))
-        level2_text = _cell_text(table, r, cols.get("level2"))
-        if level1_text and level1_text != self._level1:
-            self._level1 = level1_text
-            self._level2 = ""
-        if level2_text:
-            self._level2 = level2_text
-        name = _cell_text(table, r, cols.get("name"))
-        if not name:
-            return
-        name_cell = table.cell_at(r, cols["name"])
-        if name_cell is not None and name_cell.row != r:
-            return  # a 三级指标 cell spanning rows names one indicator, on its first row
-        page, bbox, conf = _row_provenance(table, r, content)
-        level1, code1 = self._canonical(self.vocab.level1, self.vocab.level1_codes, self._level1, page)
-        level2, code2 = self._canonical(self.vocab.level2, self.vocab.level2_codes, self._level2, page)
-        hint = _cell_text(table, r, cols.get("unit")) or bracket_unit(name)
-        self.indicators.append(Indicator(
-            level1=level1, level2=level2, level1_code=code1, level2_code=code2, name=name,
-            period_target=self._target(table, r, cols.get("period_value"), hint),
-            annual_target=self._target(table, r, cols.get("annual_value"), hint),
-            page=page, bbox=bbox, confidence=conf))
-
-    def _target(self, table: Table, r: int, col: int | None, unit_hint: str | None):
-        if col is None:
-            return None
-        value = _cell_text(table, r, col)
-        if not value:
-            return None
-        sign = _cell_text(table, r, self._ind_cols.get("sign"))
-        unit = _cell_text(table, r, self._ind_cols.get("unit"))
-        raw = _join_sign_value_unit(sign, value, unit)
-        return parse_target(raw, unit_hint=unit_hint if unit_hint and unit_hint != "-" else None)
-
-    def _canonical(self, labels, codes: dict[str, str], text: str, page: int) -> tuple[str, str]:
-        m = labels.match(text) if text else None
-        if m is None:
-            if text:
-                self.warnings.append(Warning(code="unknown_label",
-                                             message=f"indicator label {text!r} matches no known label",
-                                             page=page))
-            return text, "other"
-        return m.key, codes[m.key]
-
-
-# Signs a 指标性质 column may hold; 无/定性/正向/反向 add nothing to the target's raw text.
-_SIGN_WORDS_SKIPPED = {"", "无", "定性", "正向", "反向", "-"}
-
-
-def _join_sign_value_unit(sign: str, value: str, unit: str) -> str:
-    """Contract: where sign, number and unit stand in separate columns, raw joins them in order."""
-    parts = [] if sign in _SIGN_WORDS_SKIPPED else [sign]
-    parts.append(value)
-    if unit and unit != "-" and not value.endswith(unit):
-        parts.append(unit)
-    return "".join(parts)
 
 
 def normalize_document(doc: ExtractedDocument, file_name: str) -> tuple[list[Form], list[Warning]]:

@@ -93,6 +93,8 @@ class Vocabulary:
         self.level1 = labels({e["label"]: [e["label"], *e["synonyms"]] for e in data["level1"]})
         self.level2 = labels({e["label"]: [e["label"], *e["synonyms"]] for e in data["level2"]})
         self.level1_codes = {e["label"]: e["code"] for e in data["level1"]}
+        self.level2_parents = {e["label"]: e["parent"] for e in data["level2"] if "parent" in e}
+        self.indicator_values = data["indicator_values"]
         self.level2_codes = {e["label"]: e["code"] for e in data["level2"]}
 
     def is_title(self, text: str) -> bool:

@@ -1,0 +1,26 @@
+"""Reading grid cells: a cell's text under the contract's rules, and a row's provenance."""
+
+from __future__ import annotations
+
+from ..extract.grid import Cell, Table
+from ..extract.text import clean_text
+
+
+def row_provenance(table: Table, row: int, cells: list[Cell]) -> tuple[int, tuple, float | None]:
+    """Page, box and lowest OCR confidence of a table row made of `cells`."""
+    page = min(c.page for c in cells if c.row == row) if any(c.row == row for c in cells) \
+        else cells[0].page
+    on_page = [c for c in cells if c.page == page]
+    own = [c for c in on_page if c.row == row and c.rowspan == 1] or [c for c in on_page if c.row == row] \
+        or on_page
+    bbox = (min(c.bbox[0] for c in on_page), min(c.bbox[1] for c in own),
+            max(c.bbox[2] for c in on_page), max(c.bbox[3] for c in own))
+    confs = [c.confidence for c in cells if c.confidence is not None]
+    return page, tuple(round(v, 2) for v in bbox), (min(confs) if confs else None)
+
+
+def cell_text(table: Table, row: int, col: int | None) -> str:
+    if col is None:
+        return ""
+    cell = table.cell_at(row, col)
+    return clean_text(cell.text) if cell is not None else ""
