@@ -89,6 +89,9 @@ class FormBuilder:
         self.budget: list[BudgetItem] = []
         self.facts: list[Fact] = []
         self.goal_parts: list[str] = []
+        self.goals: dict[str, str] = {}
+        self._goal_header: dict[int, str] = {}
+        self._budget_columns: dict[int, str] = {}
         self.tasks: list[Task] = []
         self.indicators: list[Indicator] = []
         self.warnings: list[Warning] = []
@@ -124,6 +127,7 @@ class FormBuilder:
             overall_goal="".join(self.goal_parts) or None,
             tasks=self.tasks,
             indicators=self.indicators,
+            goals=self.goals,
             facts=self.facts,
         )
         return form, self.warnings + check_budget_sums(form)
@@ -190,6 +194,8 @@ class FormBuilder:
         for pair in self._pairs:
             self.budget.extend(pair.rows)
         self._pairs = []
+        self._goal_header = {}
+        self._budget_columns = {}
         self.block = None
         self._label_rows = None
 
@@ -197,7 +203,7 @@ class FormBuilder:
         if self.block == "budget":
             self._budget_row(table, r, content)
         elif self.block == "overall_goal":
-            self._goal_row(content)
+            self._goal_row(table, r, content)
         elif self.block == "tasks":
             self._task_row(table, r, content)
         elif self.block == "other_tasks":
@@ -227,7 +233,7 @@ class FormBuilder:
             label_cell = table.cell_at(r, pair.label_col)
             amount_cell = table.cell_at(r, pair.amount_col)
             item = clean_text(label_cell.text) if label_cell else ""
-            if not item or label_cell.row != r:
+            if not item or label_cell.row != r or len(item) > self.vocab.budget["max_item_length"]:
                 continue
             cells = [c for c in (label_cell, amount_cell) if c is not None]
             page, bbox, conf = row_provenance(table, r, cells)
@@ -237,14 +243,32 @@ class FormBuilder:
                 amount_raw=raw or None, page=page, bbox=bbox, confidence=conf))
 
     def _budget_pairs_row(self, table: Table, r: int, content: list[Cell]) -> None:
-        """Rows of `label | amount` pairs under a block label such as 项目资金（万元）, with no
-        header row: the group is the block label, the unit its brackets."""
+        """Budget rows under a block label such as 项目资金（万元） with no amount header: `label |
+        amount` pairs, or a row of labels with the amounts in the row below. The group is the
+        block label, the unit its brackets."""
         group = _TRAILING_BRACKETS.sub("", self._block_label)
         unit = bracket_unit(self._block_label) or self.vocab.budget["default_unit"]
+        own = [c for c in content if c.row == r]
+        texts = [clean_text(c.text) for c in own]
+        if texts and all(texts) and not any(parse_amount(t) is not None for t in texts):
+            self._budget_columns = {c.col: t for c, t in zip(own, texts)}  # labels above amounts
+            return
+        if self._budget_columns and texts and all(parse_amount(t) is not None for t in texts if t):
+            for cell, text in zip(own, texts):
+                item = self._budget_columns.get(cell.col)
+                if item is None:
+                    continue
+                page, bbox, conf = row_provenance(table, r, [cell])
+                self.budget.append(BudgetItem(group=group, item=item, amount=parse_amount(text),
+                                              unit=unit, amount_raw=text or None, page=page,
+                                              bbox=bbox, confidence=conf))
+            self._budget_columns = {}
+            return
         for label_cell, amount_cell in zip(content, content[1:]):
             item = clean_text(label_cell.text)
             amount_text = clean_text(amount_cell.text)
-            if label_cell.row != r or not item or parse_amount(item) is not None:
+            if label_cell.row != r or not item or parse_amount(item) is not None \
+                    or len(item) > self.vocab.budget["max_item_length"]:
                 continue
             if amount_text and parse_amount(amount_text) is None:
                 continue
@@ -267,11 +291,33 @@ class FormBuilder:
                                    page=page, bbox=bbox, confidence=conf))
 
     # -- goal --------------------------------------------------------------------------------
-    def _goal_row(self, content: list[Cell]) -> None:
-        for cell in content:
-            text = clean_text(cell.text)
-            if text and text not in self.goal_parts:
+    def _goal_row(self, table: Table, r: int, content: list[Cell]) -> None:
+        """Goal texts: plain (the annual goal), `label | text` pairs, or a header row of labels
+        with the texts below it."""
+        own = [c for c in content if c.row == r]
+        texts = [clean_text(c.text) for c in own]
+        if texts and all(texts) and all(len(t) <= self.vocab.goal_label_max for t in texts) \
+                and any(self.vocab.goal_labels.match(t) for t in texts):
+            self._goal_header = {c.col: t for c, t in zip(own, texts)}
+            return
+        pending: str | None = None
+        for cell, text in zip(own, texts):
+            if not text:
+                continue
+            if pending is None and len(text) <= self.vocab.goal_label_max \
+                    and self.vocab.goal_labels.match(text) and cell is not own[-1]:
+                pending = text
+                continue
+            self._add_goal(pending or self._goal_header.get(cell.col), text)
+            pending = None
+
+    def _add_goal(self, label: str | None, text: str) -> None:
+        m = self.vocab.goal_labels.match(label) if label else None
+        if label is None or (m is not None and m.key == "annual"):
+            if text not in self.goal_parts:
                 self.goal_parts.append(text)
+        else:
+            self.goals[label] = text
 
     # -- tasks -------------------------------------------------------------------------------
     def _task_row(self, table: Table, r: int, content: list[Cell]) -> None:

@@ -87,6 +87,8 @@ class Vocabulary:
         self.fields = labels(data["fields"])
         self.task_columns = labels(data["task_columns"])
         self.indicator_columns = labels(data["indicator_columns"])
+        self.goal_labels = labels({k: v for k, v in data["goal_labels"].items() if isinstance(v, list)})
+        self.goal_label_max = data["goal_labels"]["max_label_length"]
         self.amount_headers = labels({"amount": data["budget"]["amount_headers"]})
         self.titles = data["titles"]
         self.budget = data["budget"]

@@ -85,3 +85,37 @@ def test_file_without_any_text_layer_needs_ocr(tmp_path):
     with pytest.raises(OcrRequiredError) as err:
         perfdecl.convert(_blank_pdf(tmp_path / "scan.pdf", with_seed=False))
     assert (err.value.stage, err.value.code) == ("extract", "ocr_required")
+
+
+def test_overflowing_cell_text_goes_back_to_its_cell():
+    """A spreadsheet export draws a long text centred on its (short) cell; lines clipped away
+    visually stay in the text layer over the cell above. They must not mix with its text."""
+    from perfdecl.extract.textlayer import _PageGrid, _locate, _rehome_overflow
+
+    def ch(text, x0, top, size=10.0):
+        return {"text": text, "x0": x0, "x1": x0 + size, "top": top, "bottom": top + size, "size": size}
+
+    # two stacked cells, each 20 pt tall: the upper one holds 部门, the lower one a 3-line text
+    grid = _PageGrid([(0, 0, 100, 20), (0, 20, 100, 40)])
+    chars = [ch("部", 0, 5.5), ch("门", 10, 5.5)]  # the upper cell's own text
+    lines = ["明确当年", "申请预算", "资金投向"]  # centred on the lower cell: from y=5 to y=41
+    for n, line in enumerate(lines):
+        chars += [ch(c, 10 * k, 5 + 12 * n) for k, c in enumerate(line)]
+    homes = [_locate([grid], c) for c in chars]
+    assert homes[2] == (0, 0)  # before: the first overflow line falls in the upper cell
+    _rehome_overflow(chars, homes, [grid])
+    assert homes[:2] == [(0, 0), (0, 0)]
+    assert set(homes[2:]) == {(0, 1)}
+
+
+def test_stacked_cells_without_collision_keep_their_text():
+    from perfdecl.extract.textlayer import _PageGrid, _locate, _rehome_overflow
+
+    def ch(text, x0, top, size=10.0):
+        return {"text": text, "x0": x0, "x1": x0 + size, "top": top, "bottom": top + size, "size": size}
+
+    grid = _PageGrid([(0, 0, 100, 13), (0, 13, 100, 26)])
+    chars = [ch("合", 0, 1), ch("计", 10, 1), ch("事", 0, 13.5), ch("业", 10, 13.5)]
+    homes = [_locate([grid], c) for c in chars]
+    _rehome_overflow(chars, homes, [grid])
+    assert homes == [(0, 0), (0, 0), (0, 1), (0, 1)]
