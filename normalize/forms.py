@@ -17,11 +17,10 @@ from .amounts import bracket_unit, parse_amount
 from .cells import cell_text, row_provenance
 from .checks import check_budget_sums
 from .indicators import IndicatorColumns, IndicatorReader
-from .vocabulary import vocabulary
+from .vocabulary import strip_trailing_brackets, vocabulary
 
 # blocks whose content stands only beside their label: rows below the label's span are not theirs
 _SPAN_ONLY_BLOCKS = {"other_tasks", "overall_goal", "basic_info"}
-_TRAILING_BRACKETS = re.compile(r"[（(][^（）()]*[）)]$")
 _YEAR = re.compile(r"(?<!\d)(20\d{2}|19\d{2})(?:年|\s*年度|(?!\d))")
 
 
@@ -246,7 +245,7 @@ class FormBuilder:
         """Budget rows under a block label such as 项目资金（万元） with no amount header: `label |
         amount` pairs, or a row of labels with the amounts in the row below. The group is the
         block label, the unit its brackets."""
-        group = _TRAILING_BRACKETS.sub("", self._block_label)
+        group = strip_trailing_brackets(self._block_label)
         unit = bracket_unit(self._block_label) or self.vocab.budget["default_unit"]
         own = [c for c in content if c.row == r]
         texts = [clean_text(c.text) for c in own]
@@ -286,7 +285,7 @@ class FormBuilder:
                 continue
             raw = clean_text(value_cell.text)
             page, bbox, conf = row_provenance(table, r, [label_cell, value_cell])
-            self.facts.append(Fact(group=_TRAILING_BRACKETS.sub("", self._block_label), item=item,
+            self.facts.append(Fact(group=strip_trailing_brackets(self._block_label), item=item,
                                    value=parse_amount(raw), unit=bracket_unit(item), raw=raw or None,
                                    page=page, bbox=bbox, confidence=conf))
 

@@ -15,6 +15,11 @@ from ..extract.text import clean_text
 _TRAILING_BRACKETS = re.compile(r"[（(][^（）()]*[）)]$")
 
 
+def strip_trailing_brackets(text: str) -> str:
+    """`项目资金（万元）` → `项目资金`: the label without the note or unit in brackets ending it."""
+    return _TRAILING_BRACKETS.sub("", text)
+
+
 @dataclass(frozen=True)
 class Match:
     key: str  # the vocabulary entry (block name, column name, canonical label)
@@ -49,7 +54,7 @@ class LabelSet:
         if joined != cleaned:
             candidates.append(joined)
         for cand in list(candidates):
-            stripped = _TRAILING_BRACKETS.sub("", cand)
+            stripped = strip_trailing_brackets(cand)
             if stripped and stripped != cand:
                 candidates.append(stripped)
         best: Match | None = None
@@ -100,7 +105,7 @@ class Vocabulary:
         self.level2_codes = {e["label"]: e["code"] for e in data["level2"]}
 
     def is_title(self, text: str) -> bool:
-        t = _TRAILING_BRACKETS.sub("", clean_text(text))
+        t = strip_trailing_brackets(clean_text(text))
         return (0 < len(t) <= self.titles["max_length"]
                 and any(t.endswith(e) for e in self.titles["endings"])
                 and any(k in t for k in self.titles["keywords"]))
