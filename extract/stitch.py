@@ -22,7 +22,7 @@ def stitch_tables(items: list[Table | TextLine]) -> list[Table | TextLine]:
     out: list[Table | TextLine] = []
     for item in items:
         if isinstance(item, Table):
-            prev = _previous_table(out, item.first_page)
+            prev = _previous_table(out, item)
             if prev is not None and _same_frame(prev, item):
                 idx = out.index(prev)
                 out = out[:idx] + [join(prev, item)] + [
@@ -32,15 +32,26 @@ def stitch_tables(items: list[Table | TextLine]) -> list[Table | TextLine]:
     return out
 
 
-def _previous_table(out: list, page: int) -> Table | None:
+def _previous_table(out: list, table: Table) -> Table | None:
     """The last table of the previous page, if only page furniture follows it."""
+    page = table.first_page
     for item in reversed(out):
         if isinstance(item, TextLine):
-            if not _PAGE_FURNITURE.match(item.text):
+            if not _PAGE_FURNITURE.match(item.text) and not _clipped_label(item, table):
                 return None  # a title or note between the tables: not a continuation
             continue
         return item if max(item.pages) == page - 1 else None
     return None
+
+
+def _clipped_label(line: TextLine, continuation: Table) -> bool:
+    """A spreadsheet exporter centres a merged cell's text on the whole cell; when a page break
+    cuts the cell, the part falling under the table on the first page is clipped away on paper
+    but stays in the text layer. It repeats a cell that opens the continuation table."""
+    text = "".join(line.text.split())
+    top_rows = {c.row for c in continuation.cells if c.row < 2}
+    return any("".join(c.text.split()) == text for c in continuation.cells
+               if c.row in top_rows and c.bbox[0] - 3 <= (line.bbox[0] + line.bbox[2]) / 2 <= c.bbox[2] + 3)
 
 
 def _same_frame(a: Table, b: Table) -> bool:

@@ -19,6 +19,11 @@ from .checks import check_budget_sums
 from .indicators import IndicatorColumns, IndicatorReader
 from .vocabulary import strip_trailing_brackets, vocabulary
 
+def _has_content(form: Form) -> bool:
+    return bool(form.department or form.project_name or form.budget or form.overall_goal
+                or form.tasks or form.indicators or form.facts)
+
+
 # blocks whose content stands only beside their label: rows below the label's span are not theirs
 _SPAN_ONLY_BLOCKS = {"other_tasks", "overall_goal", "basic_info"}
 _YEAR = re.compile(r"(?<!\d)(20\d{2}|19\d{2})(?:年|\s*年度|(?!\d))")
@@ -87,6 +92,7 @@ class FormBuilder:
         self.fields: dict[str, str] = {}
         self.budget: list[BudgetItem] = []
         self.facts: list[Fact] = []
+        self.projects: list[dict] = []  # a list table's projects
         self.goal_parts: list[str] = []
         self.goals: dict[str, str] = {}
         self._goal_header: dict[int, str] = {}
@@ -111,7 +117,7 @@ class FormBuilder:
                 pages.update(item.pages)
                 self._walk(item)
             else:
-                label = self.vocab.blocks.match(item.text)
+                label = self.vocab.block_label(item.text)
                 if label is not None:  # a block heading printed above its table
                     self._start_block(label.key, clean_text(item.text), None)
         self._end_block()
@@ -129,7 +135,33 @@ class FormBuilder:
             goals=self.goals,
             facts=self.facts,
         )
-        return form, self.warnings + check_budget_sums(form)
+        forms = [form] if not self.projects or _has_content(form) else []
+        # a list table: one form per project, under the table's title
+        forms += [Form(title=self.draft.title, form_type=self.form_type, year=self.year, **project)
+                  for project in self.projects]
+        warnings = list(self.warnings)
+        for f in forms:
+            warnings += check_budget_sums(f)
+        return forms, warnings
+
+    def _list_project(self, columns: IndicatorColumns, row, indicators: list[Indicator]) -> dict:
+        """One project of a list table: its own fields from the cells it stands under."""
+        table, r = row.table, row.row
+        fields: dict = {"indicators": indicators, "budget": []}
+        for key, (col, header) in columns.projects.items():
+            cell = table.cell_at(r, col)
+            text = clean_text(cell.text) if cell is not None else ""
+            if key == "budget":
+                item = strip_trailing_brackets(header)
+                page, bbox, conf = row_provenance(table, r, [cell]) if cell else (None, None, None)
+                fields["budget"].append(BudgetItem(
+                    group=item, item=item, amount=parse_amount(text),
+                    unit=bracket_unit(header) or self.vocab.budget["default_unit"],
+                    amount_raw=text or None, page=page, bbox=bbox, confidence=conf))
+            else:
+                fields[key] = text or None
+        fields["pages"] = sorted({i.page for i in indicators if i.page} | {row.project.page})
+        return fields
 
     def _department(self) -> str | None:
         if self.form_type == "project":
@@ -149,29 +181,35 @@ class FormBuilder:
             first = cells[0]
             if r == 0 and _title_row(table) is first:
                 continue
-            if first.row == r and self.vocab.fields.match(first.text):
+            label = self.vocab.block_label(first.text)
+            content = cells[1:] if label is not None else cells
+            header = IndicatorColumns.from_header(content, self.vocab,
+                                                  table.row_cells(r - 1) if r else None)
+            if header is not None:
+                self._indicator_header(header, label if first.row == r else None, first)
+                continue  # a header row (or its repeat on a new page)
+            if label is None and first.row == r and self.vocab.fields.match(first.text):
                 self._end_block()
                 self._read_fields(cells)
                 continue
-            label = self.vocab.blocks.match(first.text)
-            content = cells
-            if label is not None:
-                if first.row == r:
-                    rows = first.rows if len(cells) > 1 else None
-                    self._start_block(label.key, clean_text(first.text), rows)
-                content = cells[1:]
-            header = IndicatorColumns.from_header(content, self.vocab)
-            if header is not None:
-                reader = self._indicator_reader
-                if self.block != "indicators" or reader is None or reader.columns.roles != header.roles:
-                    if self.block != "indicators" or reader is not None:
-                        self._start_block("indicators", label.label if label else "", None)
-                    self._indicator_reader = IndicatorReader(self.vocab, header)
-                continue  # a header row (or its repeat on a new page)
-            if self.block in _SPAN_ONLY_BLOCKS and self._label_rows is not None \
+            if label is None and first.row == r and self.vocab.budget_items.match(first.text):
+                self._end_block()
+                self._read_budget_fields(table, r, cells)
+                continue
+            if label is not None and first.row == r:
+                rows = first.rows if len(cells) > 1 else None
+                self._start_block(label.key, clean_text(first.text), rows)
+            elif label is None and self.block in _SPAN_ONLY_BLOCKS and self._label_rows is not None \
                     and r not in self._label_rows:
                 self._end_block()  # its label's rows are over; what follows is no part of it
             self._feed(table, r, content)
+
+    def _indicator_header(self, header: IndicatorColumns, label, label_cell: Cell) -> None:
+        reader = self._indicator_reader
+        if self.block == "indicators" and reader is not None and reader.columns.roles == header.roles:
+            return  # the header repeated on a new page
+        self._start_block("indicators", clean_text(label_cell.text) if label else "", None)
+        self._indicator_reader = IndicatorReader(self.vocab, header)
 
     def _start_block(self, key: str, label: str, rows: range | None) -> None:
         self._end_block()
@@ -185,10 +223,31 @@ class FormBuilder:
             if m is not None and not self.vocab.fields.match(value_cell.text):
                 self.fields.setdefault(m.key, clean_text(value_cell.text))
 
+    def _read_budget_fields(self, table: Table, r: int, cells: list[Cell]) -> None:
+        """`资金总额（万元） | 3,600.00 | 年度资金总额（万元） | 1,250.00` outside a budget block."""
+        for label_cell, value_cell in zip(cells, cells[1:]):
+            if not self.vocab.budget_items.match(label_cell.text):
+                continue
+            raw = clean_text(value_cell.text)
+            if raw and parse_amount(raw) is None:
+                continue
+            label = clean_text(label_cell.text)
+            item = strip_trailing_brackets(label)
+            page, bbox, conf = row_provenance(table, r, [label_cell, value_cell])
+            self.budget.append(BudgetItem(
+                group=item, item=item, amount=parse_amount(raw),
+                unit=bracket_unit(label) or self.vocab.budget["default_unit"], amount_raw=raw or None,
+                page=page, bbox=bbox, confidence=conf))
+
     def _end_block(self) -> None:
         if self._indicator_reader is not None:
-            self.indicators.extend(self._indicator_reader.finish())
-            self.warnings.extend(self._indicator_reader.warnings)
+            reader = self._indicator_reader
+            for first_row, indicators in reader.finish_by_project():
+                if first_row is None:
+                    self.indicators.extend(indicators)
+                else:
+                    self.projects.append(self._list_project(reader.columns, first_row, indicators))
+            self.warnings.extend(reader.warnings)
             self._indicator_reader = None
         for pair in self._pairs:
             self.budget.extend(pair.rows)
@@ -285,8 +344,10 @@ class FormBuilder:
                 continue
             raw = clean_text(value_cell.text)
             page, bbox, conf = row_provenance(table, r, [label_cell, value_cell])
-            self.facts.append(Fact(group=strip_trailing_brackets(self._block_label), item=item,
-                                   value=parse_amount(raw), unit=bracket_unit(item), raw=raw or None,
+            unit = bracket_unit(item)
+            self.facts.append(Fact(group=strip_trailing_brackets(self._block_label),
+                                   item=strip_trailing_brackets(item) if unit else item,
+                                   value=parse_amount(raw), unit=unit, raw=raw or None,
                                    page=page, bbox=bbox, confidence=conf))
 
     # -- goal --------------------------------------------------------------------------------
@@ -332,6 +393,10 @@ class FormBuilder:
             return
         if not self._task_cols or not content:
             return
+        if self.vocab.block_label(content[0].text) is not None:
+            # 其他需完成的任务 printed as a row of the tasks block
+            self._other_task_row(table, r, content[1:])
+            return
         values = {k: cell_text(table, r, col) for k, col in self._task_cols.items()}
         name_cell = table.cell_at(r, self._task_cols["name"]) if "name" in self._task_cols else None
         own = [v for k, v in values.items() if k != "name" and v]
@@ -368,8 +433,8 @@ def normalize_document(doc: ExtractedDocument, file_name: str) -> tuple[list[For
     forms: list[Form] = []
     warnings: list[Warning] = []
     for draft in drafts:
-        form, form_warnings = FormBuilder(draft, file_name).build()
-        forms.append(form)
+        built, form_warnings = FormBuilder(draft, file_name).build()
+        forms.extend(built)
         warnings.extend(form_warnings)
     for item in orphans:
         if isinstance(item, Table):

@@ -23,29 +23,73 @@ _CORE_ROLES = ("level1", "level2", "level", "name", "period_value", "annual_valu
 
 @dataclass
 class IndicatorColumns:
-    """Grid columns of an indicator table, by role; `extra` keeps every other header."""
+    """Grid columns of an indicator table, by role; `extra` keeps every other header.
+
+    `sides` pairs each 三级 column with its value columns: one side for the usual table, two
+    where a 中期/长期 block stands beside the 年度 block, as (name column, period value column,
+    annual value column).
+    """
 
     roles: dict[str, list[int]]
     extra: list[tuple[str, int]]  # (header text, column)
+    sides: list[tuple[int, int | None, int | None]] = field(default_factory=list)
+    # a list table's per-project columns: {field: (column, header text)}
+    projects: dict[str, tuple[int, str]] = field(default_factory=dict)
 
     @classmethod
-    def from_header(cls, cells: list[Cell], vocab: Vocabulary) -> IndicatorColumns | None:
+    def from_header(cls, cells: list[Cell], vocab: Vocabulary,
+                    above: list[Cell] | None = None) -> IndicatorColumns | None:
         roles: dict[str, list[int]] = {}
         extra: list[tuple[str, int]] = []
+        projects: dict[str, tuple[int, str]] = {}
         for cell in cells:
             text = clean_text(cell.text)
             if not text:
                 continue
             m = vocab.indicator_columns.match(text)
-            if m is None:
+            listed = vocab.list_columns.match(text) if m is None or m.score < 100 else None
+            if listed is not None and (m is None or listed.score > m.score):
+                projects[listed.key] = (cell.col, text)
+            elif m is None or m.key == "extra":
                 extra.append((text, cell.col))
             else:
                 roles.setdefault(m.key, []).append(cell.col)
         has_value = "annual_value" in roles or "period_value" in roles
-        others = set(roles) - {"name", "annual_value", "period_value"}
+        others = (set(roles) - {"name", "annual_value", "period_value"}) or {h for h, _ in extra}
         if "name" not in roles or not has_value or not others:
             return None
-        return cls(roles=roles, extra=extra)
+        if "project_name" not in projects:  # not a list table: those are ordinary extra columns
+            extra = sorted(extra + [(t, c) for c, t in projects.values()], key=lambda e: e[1])
+            projects = {}
+        columns = cls(roles=roles, extra=extra, projects=projects)
+        columns.sides = columns._pair_sides(vocab, above or [])
+        return columns
+
+    def _pair_sides(self, vocab: Vocabulary, above: list[Cell]) -> list[tuple[int, int | None, int | None]]:
+        names = sorted(self.roles["name"])
+        if len(names) == 1:
+            return [(names[0], self.first("period_value"), self.first("annual_value"))]
+        words = vocab.indicator_blocks
+        sides = []
+        for i, name_col in enumerate(names):
+            end = names[i + 1] if i + 1 < len(names) else 10 ** 6
+            period = annual = None
+            for role in ("period_value", "annual_value"):
+                for col in self.roles.get(role, []):
+                    if name_col < col < end:
+                        kind = role
+                        heading = next((clean_text(c.text) for c in above
+                                        if c.col <= name_col < c.col + c.colspan), "")
+                        if any(w in heading for w in words["period_words"]):
+                            kind = "period_value"
+                        elif any(w in heading for w in words["annual_words"]):
+                            kind = "annual_value"
+                        if kind == "period_value":
+                            period = col
+                        else:
+                            annual = col
+            sides.append((name_col, period, annual))
+        return sides
 
     def first(self, role: str) -> int | None:
         cols = self.roles.get(role)
@@ -59,6 +103,7 @@ class _Row:
     content: list[Cell]
     level1: str
     level2: str
+    project: Cell | None = None  # in a list table, the 项目名称 cell the row stands under
 
 
 @dataclass
@@ -89,20 +134,32 @@ class IndicatorReader:
             self._level1, self._level2 = level1, ""
         if level2:
             self._level2 = level2
-        names = [cell_text(table, r, c) for c in cols.roles["name"]]
-        if not any(names):
+        name_cols = [c for c in cols.roles["name"] if cell_text(table, r, c)]
+        if not name_cols:
             return  # a 二级 label with no 三级指标, or a spacer row: not an indicator
-        name_cell = table.cell_at(r, cols.roles["name"][-1] if names[-1] else cols.roles["name"][0])
+        name_cell = table.cell_at(r, name_cols[0])
         if name_cell is not None and name_cell.row != r:
             return  # a 三级指标 cell spanning rows names one indicator, on its first row
         value_cols = cols.roles.get("annual_value", []) + cols.roles.get("period_value", [])
         if any(table.cell_at(r, c) is name_cell for c in value_cols):
             return  # one cell across name and value columns: a total or a note (合计, 说明, 备注)
-        self._rows.append(_Row(table, r, content, self._level1, self._level2))
+        project_col = cols.projects.get("project_name", (None, ""))[0]
+        project = table.cell_at(r, project_col) if project_col is not None else None
+        self._rows.append(_Row(table, r, content, self._level1, self._level2, project))
 
     def finish(self) -> list[Indicator]:
+        return [ind for _, inds in self.finish_by_project() for ind in inds]
+
+    def finish_by_project(self) -> list[tuple[_Row | None, list[Indicator]]]:
+        """The indicators grouped by the list-table project they stand under (one group with
+        no project for an ordinary table), each with the group's first row."""
         signs = self._sign_columns()
-        return [self._indicator(row, signs) for row in self._rows]
+        groups: list[tuple[_Row | None, list[Indicator]]] = []
+        for row in self._rows:
+            if not groups or (row.project is not None and row.project is not groups[-1][0].project):
+                groups.append((row if row.project is not None else None, []))
+            groups[-1][1].extend(self._indicators(row, signs))
+        return groups
 
     # -- reading one row --------------------------------------------------------------------
     def _sign_columns(self) -> list[int]:
@@ -115,12 +172,26 @@ class IndicatorReader:
                 found.append(col)
         return found
 
-    def _indicator(self, row: _Row, sign_cols: list[int]) -> Indicator:
+    def _indicators(self, row: _Row, sign_cols: list[int]) -> list[Indicator]:
+        """The row's indicator; with a 中期/长期 block beside the 年度 block, one indicator when both
+        sides name the same one, else one per named side (the period side first)."""
+        table, r = row.table, row.row
+        sides = [(cell_text(table, r, n), p, a) for n, p, a in self.columns.sides]
+        sides = [s for s in sides if s[0]]
+        sides.sort(key=lambda s: s[2] is not None and s[1] is None)  # period-only side first
+        if len(sides) == 2 and sides[0][0] == sides[1][0]:
+            name = sides[0][0]
+            period = sides[0][1] if sides[0][1] is not None else sides[1][1]
+            annual = sides[1][2] if sides[1][2] is not None else sides[0][2]
+            sides = [(name, period, annual)]
+        return [self._indicator(row, sign_cols, *side) for side in sides]
+
+    def _indicator(self, row: _Row, sign_cols: list[int], name: str, period_col: int | None,
+                   annual_col: int | None) -> Indicator:
         cols = self.columns
         table, r = row.table, row.row
         page, bbox, conf = row_provenance(table, r, row.content)
         level1, level2 = self._levels(row.level1, row.level2, page)
-        name, period_name = self._names(table, r)
         values = self.vocab.indicator_values
         sign = ""
         extra: dict[str, str] = {}
@@ -137,32 +208,13 @@ class IndicatorReader:
             text = cell_text(table, r, col)
             if col not in sign_cols and text:
                 extra[header] = text
-        if period_name and period_name != name:
-            extra[self._header(cols.roles["name"][0])] = period_name
         hint = unit or bracket_unit(name)
         return Indicator(
             level1=level1[0], level2=level2[0], level1_code=level1[1], level2_code=level2[1],
             name=name,
-            period_target=self._target(table, r, cols.first("period_value"), sign, unit, hint),
-            annual_target=self._target(table, r, cols.first("annual_value"), sign, unit, hint),
+            period_target=self._target(table, r, period_col, sign, unit, hint),
+            annual_target=self._target(table, r, annual_col, sign, unit, hint),
             extra=extra, page=page, bbox=bbox, confidence=conf)
-
-    def _names(self, table: Table, r: int) -> tuple[str, str]:
-        """The indicator's name; with a 中期/长期 block beside the 年度 block (two 三级 columns),
-        the annual block's name and the period block's."""
-        cols = self.columns.roles["name"]
-        names = [cell_text(table, r, c) for c in cols]
-        if len(names) == 1:
-            return names[0], ""
-        period_first = self._period_block_first()
-        period, annual = (names[0], names[-1]) if period_first else (names[-1], names[0])
-        return annual or period, period
-
-    def _period_block_first(self) -> bool:
-        roles = self.columns.roles
-        if "period_value" not in roles or "annual_value" not in roles:
-            return False
-        return roles["period_value"][0] < roles["annual_value"][0]
 
     def _header(self, col: int) -> str:
         for header, c in self.columns.extra:
@@ -185,11 +237,15 @@ class IndicatorReader:
 
     def _levels(self, level1: str, level2: str, page: int) -> tuple[tuple[str, str], tuple[str, str]]:
         v = self.vocab
-        two = self._canonical(v.level2, v.level2_codes, level2, page) if level2 else ("", "other")
-        if not level1 and level2 and two[0] in v.level2_parents:
-            level1 = v.level2_parents[two[0]]
+        m2 = v.level2.match(level2) if level2 else None
+        if not level1 and m2 is not None and m2.key in v.level2_parents:
+            level1 = v.level2_parents[m2.key]
         one = self._canonical(v.level1, v.level1_codes, level1, page) if level1 else ("", "other")
-        return one, two
+        if not level2:
+            return one, ("", "other")
+        if m2 is None and one[1] == "other" and one[0]:
+            return one, (level2, "other")  # 管理类指标 and the like: free 二级 labels, kept as printed
+        return one, self._canonical(v.level2, v.level2_codes, level2, page)
 
     def _canonical(self, labels, codes: dict[str, str], text: str, page: int) -> tuple[str, str]:
         m = labels.match(text)

@@ -94,6 +94,8 @@ class Vocabulary:
         self.indicator_columns = labels(data["indicator_columns"])
         self.goal_labels = labels({k: v for k, v in data["goal_labels"].items() if isinstance(v, list)})
         self.goal_label_max = data["goal_labels"]["max_label_length"]
+        self.list_columns = labels(data["list_columns"])
+        self.budget_items = labels({"item": data["budget"]["standalone_items"]})
         self.amount_headers = labels({"amount": data["budget"]["amount_headers"]})
         self.titles = data["titles"]
         self.budget = data["budget"]
@@ -102,7 +104,20 @@ class Vocabulary:
         self.level1_codes = {e["label"]: e["code"] for e in data["level1"]}
         self.level2_parents = {e["label"]: e["parent"] for e in data["level2"] if "parent" in e}
         self.indicator_values = data["indicator_values"]
+        self.indicator_blocks = data["indicator_blocks"]
         self.level2_codes = {e["label"]: e["code"] for e in data["level2"]}
+
+    def block_label(self, text: str) -> Match | None:
+        """The block a cell's text names, unless it names an indicator label at least as well
+        (效益指标 is one character from 绩效指标, and is not the block)."""
+        m = self.blocks.match(text)
+        if m is None or m.score == 100:
+            return m
+        for rival in (self.level1, self.level2):
+            other = rival.match(text)
+            if other is not None and other.score >= m.score:
+                return None
+        return m
 
     def is_title(self, text: str) -> bool:
         t = strip_trailing_brackets(clean_text(text))

@@ -10,13 +10,18 @@ What is where:
                                      (text, rowspan, colspan) - what is printed, nothing else
 * samples/data/expected/<form>.json  the hand-written expected record of that form (contract
                                      version 1, without `pages`) and its warnings, whose `page`
-                                     counts from the form's first page (1 = the first page)
+                                     counts from the form's first page (1 = the first page); a
+                                     list table carrying several projects holds `"forms"`:
+                                     [{"rows": [first, last], "form": {…}}] instead of `"form"`,
+                                     each form's pages those of its grid rows (0-based, inclusive)
 * samples/data/<sample>.json         one sample PDF: which forms, in which order, and how they are
                                      printed (page size, margins, font size, page-break options,
-                                     producer "reportlab" or "libreoffice")
+                                     producer, see below); `"error": {"stage", "code"}` marks a
+                                     file that holds no form: its expected outcome is that error
 * samples/<sample>.pdf               the drawn PDF
 * samples/<sample>.expected.json     the expected output document: the hand-written forms, the
                                      pages each form was drawn on and `source` of the PDF bytes
+  (samples/<sample>.expected-error.json for an "error" sample)
 
 Form file: {"title", "columns": [relative widths], "default_align"?, "rows": [row, ...]}. A row is a
 list of cells, or {"cells": [...], "header": true} (kept with the next row) or {"cells": [...],
@@ -41,9 +46,27 @@ Options in the sample data:
 * `title_bold`               fake bold: the title drawn twice, 0.3 pt apart, with a second font
                              resource of the same TTF (body text is drawn once)
 
-Output is deterministic (reportlab `invariant=1`): a rerun gives byte-identical PDFs. The
-`libreoffice` producer types the form into an XLSX (openpyxl) and converts it with
-`soffice --headless --convert-to pdf`; without soffice on PATH the committed PDF is kept.
+* `landscape`                turn the page (any producer)
+
+Output is deterministic (reportlab `invariant=1`): a rerun gives byte-identical PDFs. Producers
+other than reportlab (one form per sample) run only where their tool is installed; otherwise the
+committed PDF is kept (and its expected JSON rewritten from it):
+
+* `libreoffice`  types the form into an XLSX (openpyxl) and converts it with
+                 `soffice --headless --convert-to pdf` (Calc)
+* `docx`         types the form into a Word document (python-docx; merged cells, `split_tables`:
+                 one table per part, the part's header row repeated on every page) and converts it
+                 with LibreOffice Writer (Debian: libreoffice-writer-nogui)
+* `html`         writes the form as an HTML page (`split_tables`: the header row of each part in a
+                 <thead>, which Chromium repeats on every page) and prints it with headless
+                 Chromium (`--print-to-pdf`, Debian: chromium)
+* `xlsx`         prints a real spreadsheet (`source_file`, relative to the folder holding the
+                 repository and shared/) with LibreOffice Calc after setting its page setup on a
+                 copy (`xlsx_setup`: orientation, heights of rows whose text would be cut); its
+                 `forms` name only expected records, there is no grid
+
+The date and ID stamps LibreOffice and Chromium write are pinned (`pin_pdf_stamps`), so a rerun
+with the same tool version gives the same bytes.
 """
 
 from __future__ import annotations
@@ -83,6 +106,10 @@ DEFAULTS = {
     "split_text": {},
     "no_top_rule_after_break": False,
     "break_before": [],
+    # producers other than reportlab
+    "split_tables": False,  # html/docx: a new table at each "repeat" row, its header repeated
+    "source_file": None,  # xlsx: the real file, relative to the workspace (…/shared/real/…)
+    "xlsx_setup": {},  # xlsx: {"orientation", "autofit_rows": [1-based rows]}
 }
 
 # A line never starts with these (they stay with the character before them) ...
@@ -493,6 +520,20 @@ def render_reportlab(opts: dict, grids: list[Grid], out: Path) -> list[list[int]
     return spans
 
 
+def reportlab_row_pages(opts: dict, grids: list[Grid]) -> list[dict[int, list[int]]]:
+    """For each grid, the 1-based pages each of its rows is drawn on (repeated headers not
+    counted): the pages of a form that is one part of a list table."""
+    register_fonts()
+    printer = Printer(opts)
+    pages = printer.paginate([printer.layout_form(g) for g in grids])
+    out: list[dict[int, list[int]]] = [{} for _ in grids]
+    for n, page in enumerate(pages, 1):
+        for slot in page.slots:
+            if not slot.repeated:
+                out[page.form_index].setdefault(slot.row, []).append(n)
+    return out
+
+
 def render_libreoffice(opts: dict, grids: list[Grid], out: Path) -> bool:
     """Type the forms into an XLSX and let LibreOffice print it. False when soffice is missing."""
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
@@ -570,10 +611,245 @@ def render_libreoffice(opts: dict, grids: list[Grid], out: Path) -> bool:
     return True
 
 
+def _cell_align(cell: Cell) -> str:
+    """Alignment for producers that wrap text themselves: as given, else centre for a short
+    one-line text and left for a longer one."""
+    if cell.align:
+        return cell.align
+    return "center" if "\n" not in cell.text and len(cell.text) <= 16 else "left"
+
+
+def _tables(grid: Grid, split: bool) -> list[tuple[int, int]]:
+    """Row ranges [a, b) of the tables a grid is printed as: one table, or (`split_tables`) a new
+    table at each row marked "repeat", which becomes that table's repeated header."""
+    starts = [0] + (sorted(r for r in grid.repeat_rows if r > 0) if split else [])
+    ends = starts[1:] + [grid.n_rows]
+    for a, b in zip(starts, ends):
+        for cell in grid.cells:
+            if cell.row < a < cell.row + cell.rowspan or cell.row < b < cell.row + cell.rowspan:
+                raise ValueError(f"{grid.title}: a cell spans the table break at row {a} or {b}")
+    return list(zip(starts, ends))
+
+
+def render_html(opts: dict, grids: list[Grid], out: Path) -> bool:
+    """Write the form as an HTML page (one <table> per part, the part's header row in <thead>,
+    which Chromium repeats on every page) and print it with headless Chromium. False when
+    chromium is not on PATH."""
+    import html as html_lib
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not chromium:
+        return False
+    (grid,) = grids
+    w_mm, h_mm = page_size_mm(opts)
+    top, right, bottom, left = opts["margins_mm"]
+    total = sum(grid.widths)
+    cols = "".join(f'<col style="width:{w / total * 100:.3f}%">' for w in grid.widths)
+    parts = []
+    for a, b in _tables(grid, opts["split_tables"]):
+        head, body = [], []
+        for r in range(a, b):
+            tds = []
+            for cell in sorted((c for c in grid.cells if c.row == r), key=lambda c: c.col):
+                attrs = ""
+                if cell.rowspan > 1:
+                    attrs += f' rowspan="{cell.rowspan}"'
+                if cell.colspan > 1:
+                    attrs += f' colspan="{cell.colspan}"'
+                text = "<br>".join(html_lib.escape(line) for line in cell.text.split("\n"))
+                tds.append(f'<td{attrs} style="text-align:{_cell_align(cell)}">{text}</td>')
+            row = "<tr>" + "".join(tds) + "</tr>"
+            (head if r == a and r in grid.repeat_rows and opts["split_tables"] else body).append(row)
+        thead = f"<thead>{''.join(head)}</thead>" if head else ""
+        parts.append(f"<table><colgroup>{cols}</colgroup>{thead}<tbody>{''.join(body)}</tbody></table>")
+    page = f"""<!DOCTYPE html>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>{html_lib.escape(grid.title)}</title>
+<style>
+@page {{ size: {w_mm}mm {h_mm}mm; margin: {top}mm {right}mm {bottom}mm {left}mm; }}
+body {{ margin: 0; font-family: "WenQuanYi Zen Hei"; font-size: {opts["font_size"]}pt; line-height: {opts["leading"]}; }}
+h1 {{ text-align: center; font-size: {opts["title_size"]}pt; margin: 0 0 {opts["title_gap"]}pt 0; }}
+table {{ border-collapse: collapse; width: 100%; table-layout: fixed; margin: 0; }}
+table + table {{ margin-top: -{opts["line_width"]}pt; }}
+td {{ border: {opts["line_width"]}pt solid #000; padding: {opts["cell_padding"][0]}pt {opts["cell_padding"][1]}pt; vertical-align: middle; overflow-wrap: anywhere; }}
+tr {{ break-inside: avoid; }}
+</style></head>
+<body><h1>{html_lib.escape(grid.title)}</h1>
+{"".join(parts)}
+</body></html>
+"""
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / "form.html"
+        src.write_text(page, encoding="utf-8")
+        pdf = Path(tmp) / "form.pdf"
+        subprocess.run(
+            [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             f"--user-data-dir={Path(tmp) / 'profile'}", f"--print-to-pdf={pdf}",
+             "--no-pdf-header-footer", src.as_uri()],
+            check=True, capture_output=True, timeout=180,
+        )
+        data = pdf.read_bytes()
+    out.write_bytes(pin_pdf_stamps(data))
+    return True
+
+
+def render_docx(opts: dict, grids: list[Grid], out: Path) -> bool:
+    """Type the form into a Word document (python-docx: a table with merged cells, one table per
+    part with its header row repeated on every page) and let LibreOffice Writer print it. False
+    when soffice or python-docx is missing."""
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    try:
+        import docx  # python-docx
+    except ImportError:
+        return False
+    if not soffice:
+        return False
+    from docx.enum.section import WD_ORIENT
+    from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+    from docx.shared import Mm, Pt
+
+    (grid,) = grids
+    font_name = "WenQuanYi Zen Hei"
+    document = docx.Document()
+    core = document.core_properties
+    core.author, core.title, core.comments = "perfdecl samples", grid.title, ""
+    import datetime as _dt
+    core.created = core.modified = _dt.datetime(2024, 1, 1)
+    core.last_modified_by, core.revision = "perfdecl samples", 1
+    section = document.sections[0]
+    w_mm, h_mm = page_size_mm(opts)
+    section.orientation = WD_ORIENT.LANDSCAPE if opts["landscape"] else WD_ORIENT.PORTRAIT
+    section.page_width, section.page_height = Mm(w_mm), Mm(h_mm)
+    top, right, bottom, left = opts["margins_mm"]
+    section.top_margin, section.right_margin = Mm(top), Mm(right)
+    section.bottom_margin, section.left_margin = Mm(bottom), Mm(left)
+
+    def style_run(run, size, bold=False):
+        run.font.name = font_name
+        run.font.size = Pt(size)
+        run.font.bold = bold
+        run._element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), font_name)
+
+    def tight(paragraph):
+        fmt = paragraph.paragraph_format
+        fmt.space_before = fmt.space_after = Pt(0)
+        fmt.line_spacing = float(opts["leading"]) / 1.17  # Word's "single" is ~1.17 em
+
+    title = document.paragraphs[0] if document.paragraphs else document.add_paragraph()
+    title.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    title.paragraph_format.space_after = Pt(opts["title_gap"])
+    style_run(title.add_run(grid.title), opts["title_size"], bold=True)
+    table_w = w_mm - left - right
+    col_w = [Mm(table_w * w / sum(grid.widths)) for w in grid.widths]
+    n_cols = len(grid.widths)
+    for ti, (a, b) in enumerate(_tables(grid, opts["split_tables"])):
+        if ti:
+            gap = document.add_paragraph()
+            tight(gap)
+            gap.paragraph_format.line_spacing = Pt(1)
+        table = document.add_table(rows=b - a, cols=n_cols)
+        table.style = "Table Grid"
+        table.autofit = False
+        for c, w in enumerate(col_w):
+            table.columns[c].width = w
+            for r in range(b - a):
+                table.cell(r, c).width = w
+        if a in grid.repeat_rows and opts["split_tables"]:
+            tr_pr = table.rows[0]._tr.get_or_add_trPr()
+            el = OxmlElement("w:tblHeader")
+            el.set(qn("w:val"), "true")
+            tr_pr.append(el)
+        for cell in grid.cells:
+            if not a <= cell.row < b:
+                continue
+            r, c = cell.row - a, cell.col
+            target = table.cell(r, c)
+            if cell.rowspan > 1 or cell.colspan > 1:
+                target = target.merge(table.cell(r + cell.rowspan - 1, c + cell.colspan - 1))
+            target.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
+            align = {"left": WD_ALIGN_PARAGRAPH.LEFT, "center": WD_ALIGN_PARAGRAPH.CENTER,
+                     "right": WD_ALIGN_PARAGRAPH.RIGHT}[_cell_align(cell)]
+            for i, line in enumerate(cell.text.split("\n") if cell.text else [""]):
+                para = target.paragraphs[0] if i == 0 else target.add_paragraph()
+                para.alignment = align
+                tight(para)
+                if line:
+                    style_run(para.add_run(line), opts["font_size"])
+        for row in table.rows:  # cells left empty by a merge keep an empty, tight paragraph
+            for cell in row.cells:
+                for para in cell.paragraphs:
+                    tight(para)
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / (out.stem + ".docx")
+        document.save(src)
+        profile = Path(tmp) / "profile"
+        subprocess.run(
+            [soffice, f"-env:UserInstallation=file://{profile}", "--headless",
+             "--convert-to", "pdf:writer_pdf_Export", "--outdir", tmp, str(src)],
+            check=True, capture_output=True, timeout=180,
+        )
+        data = (Path(tmp) / (out.stem + ".pdf")).read_bytes()
+    out.write_bytes(pin_pdf_stamps(data))
+    return True
+
+
+def real_file(opts: dict) -> Path:
+    """A file named relative to the workspace (the folder holding the repository and shared/)."""
+    return HERE.parent.parent / opts["source_file"]
+
+
+def render_xlsx_file(opts: dict, grids: list[Grid], out: Path) -> bool:
+    """Print a real XLSX file with LibreOffice Calc, after setting its page setup on a copy
+    (A4, orientation, fit to the page width, heights of rows whose text would be cut).
+    False when soffice or the file is missing."""
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    src = real_file(opts)
+    if not soffice or not src.exists():
+        return False
+    from openpyxl import load_workbook
+    from openpyxl.worksheet.properties import PageSetupProperties
+
+    setup = opts["xlsx_setup"]
+    wb = load_workbook(src)
+    ws = wb.active
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = setup.get("orientation", "portrait")
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.page_setup.scale = None
+    if ws.sheet_properties.pageSetUpPr is None:
+        ws.sheet_properties.pageSetUpPr = PageSetupProperties()
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    top, right, bottom, left = (m / 25.4 for m in opts["margins_mm"])
+    ws.page_margins.top, ws.page_margins.right = top, right
+    ws.page_margins.bottom, ws.page_margins.left = bottom, left
+    ws.print_options.horizontalCentered = True
+    # rows whose text overflows its stored height (LibreOffice does not fit merged cells): the
+    # height that shows all the text, as someone printing the sheet would set it
+    for r, height in setup.get("row_heights", {}).items():
+        ws.row_dimensions[int(r)].height = height
+    with tempfile.TemporaryDirectory() as tmp:
+        xlsx = Path(tmp) / (out.stem + ".xlsx")
+        wb.save(xlsx)
+        profile = Path(tmp) / "profile"
+        subprocess.run(
+            [soffice, f"-env:UserInstallation=file://{profile}", "--headless",
+             "--convert-to", "pdf", "--outdir", tmp, str(xlsx)],
+            check=True, capture_output=True, timeout=180,
+        )
+        data = (Path(tmp) / (out.stem + ".pdf")).read_bytes()
+    out.write_bytes(pin_pdf_stamps(data))
+    return True
+
+
 def pin_pdf_stamps(data: bytes) -> bytes:
-    """Replace the run-dependent stamps LibreOffice writes (CreationDate, /ID, /DocChecksum) by
+    """Replace the run-dependent stamps LibreOffice and Chromium write (CreationDate, ModDate, /ID,
+    /DocChecksum) by
     fixed values of the same length, so that xref offsets hold and reruns give the same bytes."""
-    data = re.sub(rb"(/CreationDate\s*\(D:)(\d+)",
+    data = re.sub(rb"(/(?:CreationDate|ModDate)\s*\(D:)(\d+)",
                   lambda m: m.group(1) + b"20240101000000"[: len(m.group(2))].ljust(len(m.group(2)), b"0"),
                   data)
     zeroed = re.sub(rb"<([0-9A-Fa-f]{32})>", lambda m: b"<" + b"0" * 32 + b">", data)
@@ -599,8 +875,13 @@ def load(path: Path) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def expected_document(sample: str, form_names: list[str], spans: list[list[int]], pdf: Path) -> dict:
-    """The expected output document: hand-written forms + the drawn pages + `source` of `pdf`."""
+def expected_document(sample: str, form_names: list[str], spans: list[list[int]], pdf: Path,
+                      row_pages: list[dict[int, list[int]]] | None = None) -> dict:
+    """The expected output document: hand-written forms + the drawn pages + `source` of `pdf`.
+
+    An expected file holds one form (`"form"`), or (a list table carrying several projects)
+    `"forms"`: [{"rows": [first, last], "form": {…}}], each form the grid rows it was read from
+    (0-based, inclusive), its pages those rows are drawn on."""
     data = pdf.read_bytes()
     doc = {
         "schema_version": "1",
@@ -614,14 +895,26 @@ def expected_document(sample: str, form_names: list[str], spans: list[list[int]]
         "forms": [],
         "warnings": [],
     }
-    for name, span in zip(form_names, spans):
-        exp = load(DATA / "expected" / f"{name}.json")
+
+    def add(form_in: dict, pages: list[int]) -> None:
         form = {}
-        for key, value in exp["form"].items():
+        for key, value in form_in.items():
             form[key] = value
             if key == "form_type":
-                form["pages"] = span
+                form["pages"] = pages
         doc["forms"].append(form)
+
+    for gi, (name, span) in enumerate(zip(form_names, spans)):
+        exp = load(DATA / "expected" / f"{name}.json")
+        if "forms" in exp:
+            if row_pages is None:
+                raise ValueError(f"{name}: forms by rows need the reportlab producer")
+            for part in exp["forms"]:
+                first, last = part["rows"]
+                pages = sorted({n for r in range(first, last + 1) for n in row_pages[gi][r]})
+                add(part["form"], pages)
+        else:
+            add(exp["form"], span)
         for w in exp.get("warnings", []):
             w = dict(w)
             if w.get("page") is not None:
@@ -630,35 +923,57 @@ def expected_document(sample: str, form_names: list[str], spans: list[list[int]]
     return doc
 
 
+PRODUCERS = {
+    # name: (renderer, tool it needs)
+    "libreoffice": (render_libreoffice, "soffice"),
+    "docx": (render_docx, "soffice and python-docx"),
+    "html": (render_html, "chromium"),
+    "xlsx": (render_xlsx_file, "soffice and the source file"),
+}
+
+
 def build(sample: str, out_dir: Path = HERE) -> None:
     spec = load(DATA / f"{sample}.json")
-    opts = {**DEFAULTS, **{k: v for k, v in spec.items() if k not in ("forms", "comment")}}
+    opts = {**DEFAULTS, **{k: v for k, v in spec.items() if k not in ("forms", "comment", "error")}}
     unknown = set(opts) - set(DEFAULTS)
     if unknown:
         raise ValueError(f"{sample}: unknown options {sorted(unknown)}")
     form_names = spec["forms"]
-    grids = [parse_grid(load(DATA / "forms" / f"{name}.json")) for name in form_names]
+    producer = opts["producer"]
+    # the xlsx producer prints a real file: its `forms` name only hand-written expected forms
+    grids = [] if producer == "xlsx" else [
+        parse_grid(load(DATA / "forms" / f"{name}.json")) for name in form_names]
     pdf = out_dir / f"{sample}.pdf"
-    if opts["producer"] == "libreoffice":
-        if len(grids) != 1:
-            raise ValueError("the libreoffice producer prints one form per sample")
-        if render_libreoffice(opts, grids, pdf):
-            print(f"{sample}: converted by LibreOffice")
+    row_pages = None
+    if producer == "reportlab":
+        spans = render_reportlab(opts, grids, pdf)
+        row_pages = reportlab_row_pages(opts, grids)
+    else:
+        if producer not in PRODUCERS:
+            raise ValueError(f"{sample}: unknown producer {producer!r}")
+        if producer != "xlsx" and len(grids) != 1:
+            raise ValueError(f"the {producer} producer prints one form per sample")
+        render, tool = PRODUCERS[producer]
+        if render(opts, grids, pdf):
+            print(f"{sample}: printed by {producer}")
         elif (HERE / pdf.name).exists():
             if pdf != HERE / pdf.name:
                 shutil.copyfile(HERE / pdf.name, pdf)
-            print(f"{sample}: soffice not on PATH - keeping the committed {pdf.name}")
+            print(f"{sample}: {tool} not available - keeping the committed {pdf.name}")
         else:
-            print(f"{sample}: soffice not on PATH and no committed PDF - skipped")
+            print(f"{sample}: {tool} not available and no committed PDF - skipped")
             return
         spans = [list(range(1, pdf_page_count(pdf) + 1))]
-    else:
-        spans = render_reportlab(opts, grids, pdf)
-    doc = expected_document(sample, form_names, spans, pdf)
+    if "error" in spec:  # not a declaration form: the expected outcome is an error
+        text = json.dumps(spec["error"], ensure_ascii=False, indent=2) + "\n"
+        (out_dir / f"{sample}.expected-error.json").write_text(text, encoding="utf-8")
+        print(f"{sample}.pdf: {pdf_page_count(pdf)} page(s), expected error {spec['error']}")
+        return
+    doc = expected_document(sample, form_names, spans, pdf, row_pages)
     text = json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
     (out_dir / f"{sample}.expected.json").write_text(text, encoding="utf-8")
     print(f"{sample}.pdf: {doc['source']['page_count']} page(s), {pdf.stat().st_size} bytes, "
-          f"forms on pages {spans}")
+          f"forms on pages {[f['pages'] for f in doc['forms']]}")
 
 
 def sample_names() -> list[str]:
