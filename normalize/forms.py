@@ -135,7 +135,12 @@ class FormBuilder:
             goals=self.goals,
             facts=self.facts,
         )
-        forms = [form] if not self.projects or _has_content(form) else []
+        forms = [form] if _has_content(form) else []
+        if not forms and not self.projects:
+            # a title with nothing of a form under it: no invented records
+            self.warnings.append(Warning(code="unknown_layout", page=self.draft.title_page,
+                                         message=f"{self.draft.title!r}: no block of a declaration "
+                                                 "form was recognised under this title"))
         # a list table: one form per project, under the table's title
         forms += [Form(title=self.draft.title, form_type=self.form_type, year=self.year, **project)
                   for project in self.projects]

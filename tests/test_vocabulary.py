@@ -94,3 +94,4 @@ def test_bracket_unit():
     assert bracket_unit("拟投入的资金(万元)") == "万元"
     assert bracket_unit("城镇新增就业人数（人）") == "人"
     assert bracket_unit("对口帮扶（支援）资金拨付及时率") is None
+
