@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test samples clean
+.PHONY: setup demo test samples accuracy scans clean bench
 
 setup: $(STAMP)
 
@@ -22,10 +22,25 @@ demo: setup
 test: setup
 	$(BIN)/python -m pytest -q
 
-# redraw the sample PDFs from samples/data (needs the WenQuanYi font; LibreOffice optional)
+# redraw the sample PDFs from samples/data (needs the WenQuanYi font). Optional producers, each
+# sample kept as committed where its tool is missing: LibreOffice Calc and Writer
+# (apt: libreoffice-calc-nogui libreoffice-writer-nogui), python-docx, Chromium (apt: chromium)
 samples: setup
 	$(BIN)/python -m pip install -q -e '.[samples]'
+	-$(BIN)/python -m pip install -q 'python-docx>=1.1'
 	$(BIN)/python samples/generate.py
+
+# field accuracy per sample set and OCR engine, pipeline vs bare-engine time (docs/ocr.md)
+accuracy: setup
+	$(BIN)/python scripts/accuracy.py --json out/accuracy.json
+
+# redraw the scanned variants of the samples (samples/scanned/) from the sample PDFs
+scans: setup
+	$(BIN)/python samples/scan.py
 
 clean:
 	rm -rf out .pytest_cache
+
+# pipeline vs bare pdfplumber, 1 vs 2 jobs, memory per worker (figures in the README)
+bench: setup
+	$(BIN)/python bench/bench_pipeline.py --files 200 --scanned 2 --repeat 2

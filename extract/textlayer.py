@@ -43,34 +43,44 @@ def extract_text_layer(path: str | Path, *, password: str | None = None,
     """Read every page's text layer into tables and loose lines, stitched across pages."""
     settings = {**TABLE_SETTINGS, **(table_settings or {})}
     path = Path(path)
+    with open_pdf(path, password) as pdf:
+        items: list[Table | TextLine] = []
+        unusable: list[int] = []
+        for page, page_items in read_pages(pdf, path, settings):
+            if page_items is None:
+                unusable.append(page.page_number)
+                continue
+            items.extend(page_items)
+        page_count = len(pdf.pages)
+    return ExtractedDocument(page_count=page_count, items=stitch_tables(items),
+                             method="text", unusable_pages=unusable)
+
+
+def open_pdf(path: Path, password: str | None = None):
+    """pdfplumber's PDF (a context manager), or the typed error saying why it cannot be opened."""
     with path.open("rb") as fh:
         if not fh.read(1024).lstrip().startswith(b"%PDF"):
             raise NotAPdfError("not a PDF: the file does not start with %PDF", file=str(path))
     try:
-        pdf = pdfplumber.open(path, password=password or "")
+        return pdfplumber.open(path, password=password or "")
     except PdfminerException as exc:
         raise _open_error(exc, path) from exc
     except PDFPasswordIncorrect as exc:
         raise EncryptedPdfError("the PDF is encrypted; pass its password", file=str(path)) from exc
     except PDFSyntaxError as exc:
         raise CorruptPdfError(f"the PDF cannot be parsed: {exc}", file=str(path)) from exc
-    with pdf:
-        items: list[Table | TextLine] = []
-        unusable: list[int] = []
-        try:
-            for page in pdf.pages:
-                page_items = read_page(page, settings)
-                if page_items is None:
-                    unusable.append(page.page_number)
-                    continue
-                items.extend(page_items)
-            page_count = len(pdf.pages)
-        except PdfminerException as exc:
-            raise _open_error(exc, path) from exc
-        except (PDFSyntaxError, ValueError, KeyError, TypeError) as exc:
-            raise CorruptPdfError(f"the PDF cannot be parsed: {exc}", file=str(path)) from exc
-    return ExtractedDocument(page_count=page_count, items=stitch_tables(items),
-                             method="text", unusable_pages=unusable)
+
+
+def read_pages(pdf, path: Path, settings: dict):
+    """(page, its items or None when its text layer is unusable) for every page, parse errors
+    turned into typed errors. The OCR stage uses it to decide page by page."""
+    try:
+        for page in pdf.pages:
+            yield page, read_page(page, settings)
+    except PdfminerException as exc:
+        raise _open_error(exc, path) from exc
+    except (PDFSyntaxError, ValueError, KeyError, TypeError) as exc:
+        raise CorruptPdfError(f"the PDF cannot be parsed: {exc}", file=str(path)) from exc
 
 
 def _open_error(exc: Exception, path: Path) -> Exception:

@@ -23,6 +23,7 @@ _CENT = 0.005
 
 _BRACKET_END = re.compile(r"[（(]([^（）()]{1,8})[）)]$")
 _QIZHONG = re.compile(r"^其中[：:]?")
+_NUMBERED = re.compile(r"^(\d+|[一二三四五六七八九十]+)[.、．]")
 
 
 @lru_cache(maxsize=1)
@@ -47,12 +48,12 @@ def _label(text: str) -> str:
 
 def check_form(form: Form) -> list[Warning]:
     """Every audit check, `sum_mismatch` first (its place in the samples' expected output)."""
-    return (check_budget_sums(form) + check_budget_totals(form) + check_budget_groups(form)
+    return (check_sum_mismatch(form) + check_budget_totals(form) + check_budget_groups(form)
             + check_task_funds(form) + check_targets(form) + check_duplicate_indicators(form)
             + check_required_fields(form))
 
 
-def check_budget_sums(form: Form) -> list[Warning]:
+def check_sum_mismatch(form: Form) -> list[Warning]:
     """`sum_mismatch` where the expense total (基本支出 + 项目支出) differs from the revenue total."""
     vocab = vocabulary().budget
     expense = [b for b in form.budget if b.group in vocab["expense_group"] and b.amount is not None]
@@ -68,6 +69,10 @@ def check_budget_sums(form: Form) -> list[Warning]:
         message=f"{revenue[0].group} total {income:.2f} differs from {expense[0].group} total {spent:.2f}",
         page=revenue[0].page,
     )]
+
+
+# forms.py calls the checks by this, their first name; it runs them all
+check_budget_sums = check_form
 
 
 def _groups(form: Form) -> dict[str, list]:
@@ -105,12 +110,19 @@ def check_budget_totals(form: Form) -> list[Warning]:
         parts = [b for b in items if _label(b.item) not in totals and b.amount is not None]
         if len(total) != 1 or not parts or len({b.unit for b in items}) != 1:
             continue
-        added = sum(b.amount for b in parts)
-        if abs(added - total[0].amount) >= _CENT:
+        # 其中 rows are either the breakdown of the total (其中：财政拨款, 其他资金) or of the row
+        # above (1.财政拨款收入, 其中：申请当年预算拨款); numbered rows are the top level. The
+        # group is consistent when any of these readings adds up.
+        readings = [parts, [b for b in parts if not _QIZHONG.match(clean_text(b.item))]]
+        numbered = [b for b in parts if _NUMBERED.match(clean_text(b.item))]
+        if numbered:
+            readings.append(numbered)
+        sums = [sum(b.amount for b in r) for r in readings if r]
+        if all(abs(s - total[0].amount) >= _CENT for s in sums):
             out.append(Warning(
                 code="budget_total_mismatch",
                 message=(f"{group}: {total[0].item} {total[0].amount:.2f} differs from the sum of "
-                         f"its other rows {added:.2f} {total[0].unit}"),
+                         f"its other rows {sums[0]:.2f} {total[0].unit}"),
                 page=total[0].page))
     return out
 
@@ -217,7 +229,7 @@ def check_targets(form: Form) -> list[Warning]:
             if target is not None and target.kind == "text" and number_expected(ind):
                 out.append(Warning(
                     code="target_not_numeric",
-                    message=f"{ind.level2} {ind.name}: {label} {target.raw!r} is not a number",
+                    message=f"{ind.level2} {ind.name}: {label} \"{target.raw}\" not read as a number",
                     page=ind.page))
     return out
 
@@ -234,7 +246,7 @@ def check_duplicate_indicators(form: Form) -> list[Warning]:
             continue
         if name in seen:
             out.append(Warning(code="duplicate_indicator",
-                               message=f"indicator {ind.name!r} appears {counts[name]} times",
+                               message=f"indicator \"{ind.name}\" appears {counts[name]} times",
                                page=ind.page))
             counts[name] = 0  # once per name
         seen.add(name)

@@ -1,38 +1,69 @@
-"""Command line: `perfdecl convert PATH... -o OUT [--format json,csv]`, `perfdecl schema`.
+"""Command line: `perfdecl convert PATH... -o OUT [--format json,csv] [--jobs N]`, `perfdecl schema`.
 
-Exit status: 0 every file converted, 1 some file failed (after converting all the others),
-2 bad usage.
+Exit status: 0 every file converted (or unchanged since the last run), 1 some file failed (after
+converting all the others), 2 bad usage, 130 interrupted.
 """
 
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
 from . import __version__
-from .errors import PerfdeclError
+from .batch import Options, Progress, default_jobs, run_batch, unique_stems
 from .models import Document
 from .pipeline import convert
-from .writers import write_csv_tables, write_errors, write_json
 
 log = logging.getLogger("perfdecl")
 
-FORMATS = ("json", "csv")
+FORMATS = ("json", "jsonl", "csv", "xlsx", "parquet")
 PDF_SUFFIXES = {".pdf"}
+# errors beyond this many are only in errors.csv, not repeated on the terminal
+SHOWN_ERRORS = 20
 
 
-def find_inputs(paths: list[str]) -> list[Path]:
-    """Files as given; folders walked recursively for PDFs, in sorted order for repeatable runs."""
+# What the pipeline accepts beyond the first version (OCR): read from its signature, so that the
+# CLI offers only what `convert` takes.
+_CONVERT_PARAMS = set(inspect.signature(convert).parameters)
+HAS_OCR = {"ocr", "ocr_engine"} <= _CONVERT_PARAMS
+
+
+def input_suffixes(images: bool = True) -> set[str]:
+    """Suffixes a folder walk picks up: PDFs, and page images where the pipeline OCRs them."""
+    suffixes = set(PDF_SUFFIXES)
+    if images and HAS_OCR:
+        from .pipeline import IMAGE_SUFFIXES
+
+        suffixes |= set(IMAGE_SUFFIXES)
+    return suffixes
+
+
+def find_inputs(paths: list[str], *, images: bool = True) -> list[Path]:
+    """Files as given; folders walked recursively (symlinked folders not followed) for inputs, in
+    sorted order for repeatable runs. A file named twice is converted once."""
+    suffixes = input_suffixes(images)
     found: list[Path] = []
+    seen: set[str] = set()
     for raw in paths:
         p = Path(raw)
         if p.is_dir():
-            found.extend(sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in PDF_SUFFIXES))
+            files = []
+            for root, dirs, names in os.walk(p):
+                dirs.sort()
+                files.extend(Path(root) / n for n in names if Path(n).suffix.lower() in suffixes)
+            candidates = sorted(files)
         else:
-            found.append(p)
+            candidates = [p]
+        for f in candidates:
+            key = os.path.realpath(f)
+            if key not in seen:
+                seen.add(key)
+                found.append(f)
     return found
 
 
@@ -41,73 +72,126 @@ def _formats(value: str) -> list[str]:
     bad = [f for f in formats if f not in FORMATS]
     if bad or not formats:
         raise argparse.ArgumentTypeError(f"unknown format {','.join(bad) or value!r}; choose from {', '.join(FORMATS)}")
-    return formats
+    return list(dict.fromkeys(formats))
+
+
+def _positive_int(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number ≥ 1, got {value!r}")
+    return n
+
+
+def _seconds(value: str) -> float:
+    try:
+        s = float(value)
+    except ValueError:
+        s = -1
+    if not s >= 0 or s == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected seconds ≥ 0 (0: no limit), got {value!r}")
+    return s
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="perfdecl", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"perfdecl {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
-    conv = sub.add_parser("convert", help="convert PDFs (files or folders) to JSON / CSV")
+    conv = sub.add_parser("convert", help="convert PDFs (files or folders) to JSON and tables")
     conv.add_argument("paths", nargs="+", metavar="PATH")
     conv.add_argument("-o", "--output", required=True, type=Path, metavar="OUT")
-    conv.add_argument("--format", default="json", type=_formats,
-                      help="comma-separated: json (one file per input), csv (four flat tables)")
+    conv.add_argument("--format", default=["json"], type=_formats,
+                      help="comma-separated, several at once: json (one file per input), jsonl "
+                           "(documents.jsonl), csv (flat tables), xlsx (perfdecl.xlsx), parquet")
+    conv.add_argument("-j", "--jobs", type=_positive_int, default=None, metavar="N",
+                      help=f"worker processes (default: all cores, here {default_jobs()})")
+    conv.add_argument("--timeout", type=_seconds, default=600.0, metavar="SECONDS",
+                      help="time limit per file (default 600, room for OCR of a long scan; 0: none)")
+    conv.add_argument("--force", action="store_true",
+                      help="convert every file again, even where OUT holds its output already")
     conv.add_argument("--password", help="password for encrypted PDFs")
-    conv.add_argument("-v", "--verbose", action="store_true", help="log progress and tracebacks")
-    conv.add_argument("-q", "--quiet", action="store_true", help="only errors")
+    if HAS_OCR:
+        from .pipeline import OCR_MODES
+
+        conv.add_argument("--ocr", choices=OCR_MODES, default="auto",
+                          help="auto: OCR pages without a usable text layer, and image files "
+                               "(default); always: every page; never: none (such pages are "
+                               "reported, folders are not searched for images)")
+        conv.add_argument("--ocr-engine", metavar="NAME", default=None,
+                          help="OCR engine (default: the pipeline's, rapidocr; or tesseract)")
+    conv.add_argument("-v", "--verbose", action="store_true",
+                      help="log every file, and the traceback of internal errors")
+    conv.add_argument("-q", "--quiet", action="store_true", help="no progress and no summary; only errors")
     sub.add_parser("schema", help="print the JSON Schema of the output document")
     return parser
 
 
+# kept for callers of the first version
 def _unique_stems(inputs: list[Path]) -> dict[Path, str]:
-    """OUT/<stem>.json; where two inputs share a stem, later ones get a numeric suffix."""
-    names: dict[Path, str] = {}
-    used: set[str] = set()
-    for p in inputs:
-        stem, n = p.stem, 2
-        while stem in used:
-            stem, n = f"{p.stem}-{n}", n + 1
-        used.add(stem)
-        names[p] = stem
-    return names
+    return dict(zip(inputs, unique_stems(inputs)))
 
 
 def run_convert(args: argparse.Namespace) -> int:
-    inputs = find_inputs(args.paths)
+    ocr = getattr(args, "ocr", None)
+    inputs = find_inputs(args.paths, images=ocr != "never")
     if not inputs:
         print("perfdecl: no PDF found in the given paths", file=sys.stderr)
         return 2
-    out: Path = args.output
-    out.mkdir(parents=True, exist_ok=True)
-    stems = _unique_stems(inputs)
-    docs: list[Document] = []
-    errors: list[dict] = []
-    for path in inputs:
-        try:
-            doc = convert(path, password=args.password)
-        except PerfdeclError as exc:
-            errors.append({"file": str(path), "stage": exc.stage, "code": exc.code, "message": exc.message})
-            log.debug("failed: %s", path, exc_info=True)
-            continue
-        except Exception as exc:  # a bug or an unforeseen input: report it, go on with the batch
-            errors.append({"file": str(path), "stage": "convert", "code": "internal_error",
-                           "message": f"{type(exc).__name__}: {exc}"})
-            log.debug("internal error on %s", path, exc_info=True)
-            continue
-        docs.append(doc)
-        if "json" in args.format:
-            write_json(doc, out / f"{stems[path]}.json")
-        log.info("%s: %d form(s), %d indicator(s), %d warning(s)", path, len(doc.forms),
-                 sum(len(f.indicators) for f in doc.forms), len(doc.warnings))
-    if "csv" in args.format:
-        write_csv_tables(docs, out)
-    write_errors(errors, out)
+    extra = {}
+    if HAS_OCR:
+        extra = {"ocr": args.ocr, "ocr_engine": args.ocr_engine}
+        unknown = _unknown_engine(args.ocr_engine)
+        if unknown:
+            print(f"perfdecl: {unknown}", file=sys.stderr)
+            return 2
+    opts = Options(out=args.output, formats=args.format, password=args.password,
+                   timeout=args.timeout or None, force=args.force, convert_kwargs=extra)
+    try:
+        args.output.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        print(f"perfdecl: cannot create the output folder {args.output}: {exc.strerror}", file=sys.stderr)
+        return 2
+    progress = None if args.quiet else Progress(sys.stderr)
+    try:
+        summary = run_batch(inputs, opts, jobs=args.jobs, progress=progress)
+    except KeyboardInterrupt:
+        if progress is not None:
+            progress.close()
+        print("perfdecl: interrupted; files converted so far are in place, a rerun resumes",
+              file=sys.stderr)
+        return 130
+    except OSError as exc:  # the output cannot be written (disk full, permissions)
+        if progress is not None:
+            progress.close()
+        log.debug("writing the output failed", exc_info=True)
+        print(f"perfdecl: cannot write the output in {args.output}: {exc}", file=sys.stderr)
+        return 1
+    if progress is not None:
+        progress.close()
     if not args.quiet:
-        print(f"perfdecl: {len(docs)} converted, {len(errors)} failed, output in {out}", file=sys.stderr)
-    for e in errors:
+        print(f"perfdecl: {summary.line()}; output in {args.output}", file=sys.stderr)
+    for e in summary.errors[:SHOWN_ERRORS]:
         print(f"error: {e['file']}: [{e['stage']}/{e['code']}] {e['message']}", file=sys.stderr)
-    return 1 if errors else 0
+    if len(summary.errors) > SHOWN_ERRORS:
+        print(f"error: … {len(summary.errors) - SHOWN_ERRORS} more in {args.output / 'errors.csv'}",
+              file=sys.stderr)
+    return 1 if summary.errors else 0
+
+
+def _unknown_engine(name: str | None) -> str | None:
+    """A message when `--ocr-engine` names no engine the pipeline knows (bad usage, not a failure
+    of every file)."""
+    if name is None:
+        return None
+    try:
+        from .extract.ocr.engines import ENGINES
+    except ImportError:
+        return None
+    if name not in ENGINES:
+        return f"unknown OCR engine {name!r}; choose from {', '.join(ENGINES)}"
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -119,9 +203,26 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "schema":
         print(json.dumps(Document.model_json_schema(), ensure_ascii=False, indent=2))
         return 0
-    level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    _log_to_stderr(args.verbose)
     return run_convert(args)
+
+
+_handler: logging.Handler | None = None
+
+
+def _log_to_stderr(verbose: bool) -> None:
+    """perfdecl's own handler on stderr (not the root logger's, which an embedding program owns);
+    replaced on every call so that repeated `main()` calls write to the current stderr."""
+    global _handler
+    if _handler is not None:
+        log.removeHandler(_handler)
+    _handler = logging.StreamHandler(sys.stderr)
+    _handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    log.addHandler(_handler)
+    log.setLevel(logging.DEBUG if verbose else logging.WARNING)
+    log.propagate = False
+    # pdfminer logs every repaired xref at WARNING; the error record says what matters
+    logging.getLogger("pdfminer").setLevel(logging.WARNING if verbose else logging.ERROR)
 
 
 if __name__ == "__main__":

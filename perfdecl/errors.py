@@ -59,3 +59,43 @@ class NoFormFoundError(PerfdeclError):
     code = "no_form_found"
     stage = "normalize"
     exit_code = 8
+
+
+class ConvertTimeoutError(PerfdeclError):
+    """The file took longer than the per-file time limit (`--timeout`); its conversion was stopped."""
+
+    code = "timeout"
+    stage = "convert"
+    exit_code = 9
+
+
+class WorkerCrashError(PerfdeclError):
+    """The worker process converting the file died (killed, out of memory, a crash in C code)."""
+
+    code = "worker_crashed"
+    stage = "convert"
+    exit_code = 10
+
+
+class InternalError(PerfdeclError):
+    """An unforeseen exception: a bug or an input nobody anticipated. `--verbose` logs the traceback."""
+
+    code = "internal_error"
+    stage = "convert"
+    exit_code = 11
+
+
+class OcrEngineError(PerfdeclError):
+    """The OCR engine asked for is unknown, not installed, or lacks its language model."""
+
+    code = "ocr_engine_unavailable"
+    stage = "extract"
+    exit_code = 12
+
+
+class ImageReadError(PerfdeclError):
+    """An image input (PNG, JPEG, TIFF) cannot be decoded."""
+
+    code = "bad_image"
+    stage = "open"
+    exit_code = 13

@@ -1,6 +1,8 @@
 """The conversion pipeline, as named stages: open → extract → normalize → (check inside normalize).
 
 Each stage raises a typed `PerfdeclError` naming itself; `convert` returns the contract Document.
+The extract stage reads the text layer and, page by page, OCRs what has none (`ocr`), see
+`extract/ocr/document.py`; image files (PNG, JPEG, TIFF) are OCR'd whole.
 """
 
 from __future__ import annotations
@@ -10,7 +12,8 @@ import logging
 from pathlib import Path
 
 from .errors import InputFileError, NoFormFoundError, OcrRequiredError, PerfdeclError
-from .extract.textlayer import extract_text_layer
+from .extract.ocr.document import OCR_MODES, OcrReport, extract_document
+from .extract.ocr.render import IMAGE_SUFFIXES
 from .models import Document, Source, Warning
 from .normalize.forms import normalize_document
 
@@ -35,12 +38,24 @@ def _open(path: Path) -> str:
     return digest.hexdigest()
 
 
-def convert(path: str | Path, *, password: str | None = None) -> Document:
-    """Convert one PDF into the contract Document. Raises a `PerfdeclError` if it cannot be read."""
+def convert(path: str | Path, *, password: str | None = None, ocr: str = "auto",
+            ocr_engine: str | None = None, ocr_settings: dict | None = None) -> Document:
+    """Convert one PDF (or page image) into the contract Document. Raises a `PerfdeclError` if it
+    cannot be read.
+
+    `ocr`: "auto" OCRs the pages without a usable text layer (and scanned pages whose own
+    scanner text fails the quality check), "always" every page, "never" none (such pages give
+    `ocr_required` warnings, a file with no usable page `OcrRequiredError`). `ocr_engine`:
+    "rapidocr" (default) or "tesseract". `ocr_settings`: overrides of
+    `perfdecl.extract.ocr.OCR_SETTINGS` (dpi, thresholds, engine settings).
+    """
+    if ocr not in OCR_MODES:
+        raise ValueError(f"ocr must be one of {', '.join(OCR_MODES)}, not {ocr!r}")
     path = Path(path)
     sha256 = _open(path)
     log.info("extracting %s", path)
-    extracted = extract_text_layer(path, password=password)
+    extracted, report = extract_document(path, password=password, mode=ocr, engine=ocr_engine,
+                                         settings=ocr_settings)
     if extracted.page_count and len(extracted.unusable_pages) == extracted.page_count:
         raise OcrRequiredError(
             "no page has a usable text layer (scanned or (cid:NNN) glyphs); OCR is needed",
@@ -57,8 +72,53 @@ def convert(path: str | Path, *, password: str | None = None) -> Document:
         source=Source(file=path.name, sha256=sha256, page_count=extracted.page_count,
                       method=extracted.method, ocr_engine=extracted.ocr_engine),
         forms=forms,
-        warnings=warnings + form_warnings,
+        warnings=warnings + ocr_warnings(report, forms) + form_warnings,
     )
 
 
-__all__ = ["convert", "PerfdeclError"]
+def ocr_warnings(report: OcrReport, forms) -> list[Warning]:
+    """`ocr_repaired` for every cell a repair rule changed (repaired amounts checked against the
+    budget sums), `low_ocr_confidence` for every cell or line read below the threshold."""
+    if not report.repairs and not report.low_confidence:
+        return []  # a text PDF: no need to import the OCR modules (OpenCV)
+    from .extract.ocr.repair import check_repaired_sums
+
+    sums = check_repaired_sums(forms, report.repairs)
+    out: list[Warning] = []
+    for k, rep in enumerate(report.repairs):
+        conf = "n/a" if rep.confidence is None else f"{rep.confidence:.2f}"
+        before, after = _changed_part(rep.before, rep.after)
+        msg = (f"page {rep.page}: OCR read {before!r}, repaired to {after!r} "
+               f"({', '.join(rep.rules)}; confidence {conf})")
+        if k in sums:
+            msg += f"; {sums[k]}"
+        out.append(Warning(code="ocr_repaired", message=msg, page=rep.page))
+    for page, text, conf, _bbox in report.low_confidence:
+        shown = text if len(text) <= 60 else text[:57] + "…"
+        out.append(Warning(code="low_ocr_confidence",
+                           message=f"page {page}: {shown!r} read with confidence {conf:.2f}",
+                           page=page))
+    return out
+
+
+def _changed_part(before: str, after: str, width: int = 60, context: int = 12) -> tuple[str, str]:
+    """Long cells are shown around what changed: `…目标2:完成…` → `…目标2：完成…`."""
+    if len(before) <= width and len(after) <= width:
+        return before, after
+    start = 0
+    while start < min(len(before), len(after)) and before[start] == after[start]:
+        start += 1
+    end = 0
+    while (end < min(len(before), len(after)) - start
+           and before[len(before) - 1 - end] == after[len(after) - 1 - end]):
+        end += 1
+    a = max(start - context, 0)
+
+    def cut(text: str) -> str:
+        b = min(len(text) - end + context, len(text))
+        return ("…" if a > 0 else "") + text[a:b] + ("…" if b < len(text) else "")
+
+    return cut(before), cut(after)
+
+
+__all__ = ["convert", "PerfdeclError", "OCR_MODES", "IMAGE_SUFFIXES"]

@@ -1,7 +1,10 @@
-"""Writers: one JSON document per input file, and the contract's four flat tables as CSV.
+"""Writers: one JSON document per input file, JSON Lines, and the flat tables as CSV, XLSX, Parquet.
 
 Every file is written to a temporary name in the same folder and renamed into place, so a reader
-never sees half a file and an interrupted run leaves no truncated output.
+never sees half a file and an interrupted run leaves no truncated output. The flat tables of a batch
+are spooled row by row to a temporary folder while files convert (memory stays flat however many
+files there are) and turned into CSV / XLSX / Parquet at the end. Column lists and meanings are in
+docs/output.md.
 """
 
 from __future__ import annotations
@@ -9,29 +12,93 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import os
+import re
+import shutil
 import tempfile
+import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from .models import Document
+from .models import Document, Target
+
+# -- columns ---------------------------------------------------------------------------------
+# Each column is (name, type); the type decides how XLSX and Parquet store it ("str", "int",
+# "float", "bool"). Contract columns first, in the contract's order; added columns after them.
 
 TARGET_FIELDS = ("raw", "kind", "op", "value", "scale", "unit", "normalized_value")
+TARGET_TYPES = {"value": "float", "scale": "int", "normalized_value": "float"}
+# added: the rest of the Target, deadline spread over four columns
+TARGET_EXTRA = [("low", "float"), ("high", "float"), ("direction", "str"), ("basis", "str"),
+                ("deadline_year", "int"), ("deadline_month", "int"), ("deadline_day", "int"),
+                ("deadline_recurring", "bool")]
 
-FORM_COLUMNS = ["file", "form_index", "title", "form_type", "pages", "year", "department",
-                "project_name", "overall_goal"]
-BUDGET_COLUMNS = ["file", "form_index", "group", "item", "amount", "unit", "page", "confidence"]
-TASK_COLUMNS = ["file", "form_index", "name", "content", "funds", "funds_unit", "expected_goal",
-                "page", "confidence"]
-INDICATOR_COLUMNS = (["file", "form_index", "level1", "level2", "level1_code", "level2_code", "name"]
-                     + [f"period_{f}" for f in TARGET_FIELDS] + [f"annual_{f}" for f in TARGET_FIELDS]
-                     + ["page", "confidence"])
+Column = tuple[str, str]
+
+
+def _target_columns(prefix: str) -> list[Column]:
+    return ([(f"{prefix}_{f}", TARGET_TYPES.get(f, "str")) for f in TARGET_FIELDS]
+            + [(f"{prefix}_{f}", t) for f, t in TARGET_EXTRA])
+
+
+KEY: list[Column] = [("file", "str"), ("form_index", "int")]
+PROVENANCE: list[Column] = [("page", "int"), ("confidence", "float")]
+# the input path as given on the command line (errors.csv's `file`): `file` is only the name
+PATH: list[Column] = [("path", "str")]
+
+TABLE_COLUMNS: dict[str, list[Column]] = {
+    "forms": KEY + [("title", "str"), ("form_type", "str"), ("pages", "str"), ("year", "int"),
+                    ("department", "str"), ("project_name", "str"), ("overall_goal", "str"),
+                    ("goals", "str")] + PATH,
+    "budget": KEY + [("group", "str"), ("item", "str"), ("amount", "float"), ("unit", "str"),
+                     ("amount_raw", "str")] + PROVENANCE + PATH,
+    "tasks": KEY + [("name", "str"), ("content", "str"), ("funds", "float"), ("funds_unit", "str"),
+                    ("expected_goal", "str"), ("funds_raw", "str")] + PROVENANCE + PATH,
+    "indicators": KEY + [("level1", "str"), ("level2", "str"), ("level1_code", "str"),
+                         ("level2_code", "str"), ("name", "str")]
+                  + _target_columns("period") + _target_columns("annual")
+                  + [("extra", "str")] + PROVENANCE + PATH,
+    "facts": KEY + [("group", "str"), ("item", "str"), ("value", "float"), ("unit", "str"),
+                    ("raw", "str")] + PROVENANCE + PATH,
+    "warnings": [("file", "str"), ("code", "str"), ("message", "str"), ("page", "int")] + PATH,
+}
+TABLES = tuple(TABLE_COLUMNS)
 ERROR_COLUMNS = ["file", "stage", "code", "message"]
+ERROR_TABLE: list[Column] = [(c, "str") for c in ERROR_COLUMNS]
+
+# Names kept for callers of the first version (the contract's four tables).
+FORM_COLUMNS = [c for c, _ in TABLE_COLUMNS["forms"]]
+BUDGET_COLUMNS = [c for c, _ in TABLE_COLUMNS["budget"]]
+TASK_COLUMNS = [c for c, _ in TABLE_COLUMNS["tasks"]]
+INDICATOR_COLUMNS = [c for c, _ in TABLE_COLUMNS["indicators"]]
+FACT_COLUMNS = [c for c, _ in TABLE_COLUMNS["facts"]]
+WARNING_COLUMNS = [c for c, _ in TABLE_COLUMNS["warnings"]]
+
+FLAT_FORMATS = ("csv", "xlsx", "parquet")
+
+
+# -- atomic files ----------------------------------------------------------------------------
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+# mkstemp creates 0600; outputs get the permissions any new file gets
+_FILE_MODE = 0o666 & ~_umask()
+
+
+def _temp_beside(path: Path) -> tuple[int, str]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    os.chmod(tmp, _FILE_MODE)
+    return fd, tmp
 
 
 def atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    fd, tmp = _temp_beside(path)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
@@ -41,66 +108,401 @@ def atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
+class AtomicFile:
+    """A file written under a temporary name in its folder; `commit` renames it into place."""
+
+    def __init__(self, path: Path, mode: str = "wb", **kwargs):
+        self.path = path
+        fd, self.tmp = _temp_beside(path)
+        self.fh = os.fdopen(fd, mode, **kwargs)
+
+    def commit(self) -> None:
+        self.fh.close()
+        os.replace(self.tmp, self.path)
+
+    def abort(self) -> None:
+        self.fh.close()
+        Path(self.tmp).unlink(missing_ok=True)
+
+
+# -- JSON ------------------------------------------------------------------------------------
+
+def _finite(value):
+    """The dumped document with non-finite numbers as null, as pydantic's own JSON has them: an
+    amount printed with hundreds of digits parses to inf, and `Infinity` is not JSON."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
+
+
+def _dumped(doc: Document) -> dict:
+    return _finite(doc.model_dump(mode="json"))
+
+
 def document_json(doc: Document) -> bytes:
-    return (json.dumps(doc.model_dump(mode="json"), ensure_ascii=False, indent=2) + "\n").encode()
+    return (json.dumps(_dumped(doc), ensure_ascii=False, indent=2, allow_nan=False) + "\n").encode()
+
+
+def document_line(doc: Document) -> str:
+    """One JSON Lines record: the document on one line, no trailing newline."""
+    return json.dumps(_dumped(doc), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
 def write_json(doc: Document, path: Path) -> None:
     atomic_write(path, document_json(doc))
 
 
-def flat_rows(docs: Iterable[Document]) -> dict[str, list[dict]]:
-    """The contract's four tables (forms, budget, tasks, indicators), keyed by file and form_index."""
-    tables: dict[str, list[dict]] = {"forms": [], "budget": [], "tasks": [], "indicators": []}
-    for doc in docs:
-        for index, form in enumerate(doc.forms):
-            key = {"file": doc.source.file, "form_index": index}
-            tables["forms"].append({**key, "title": form.title, "form_type": form.form_type,
-                                    "pages": ",".join(map(str, form.pages)), "year": form.year,
-                                    "department": form.department, "project_name": form.project_name,
-                                    "overall_goal": form.overall_goal})
-            for b in form.budget:
-                tables["budget"].append({**key, "group": b.group, "item": b.item, "amount": b.amount,
-                                         "unit": b.unit, "page": b.page, "confidence": b.confidence})
-            for t in form.tasks:
-                tables["tasks"].append({**key, "name": t.name, "content": t.content, "funds": t.funds,
-                                        "funds_unit": t.funds_unit, "expected_goal": t.expected_goal,
-                                        "page": t.page, "confidence": t.confidence})
-            for ind in form.indicators:
-                row = {**key, "level1": ind.level1, "level2": ind.level2,
-                       "level1_code": ind.level1_code, "level2_code": ind.level2_code, "name": ind.name}
-                for prefix, target in (("period", ind.period_target), ("annual", ind.annual_target)):
-                    for f in TARGET_FIELDS:
-                        row[f"{prefix}_{f}"] = getattr(target, f) if target is not None else None
-                row["page"], row["confidence"] = ind.page, ind.confidence
-                tables["indicators"].append(row)
+# -- rows ------------------------------------------------------------------------------------
+
+def _json_text(value) -> str | None:
+    return json.dumps(value, ensure_ascii=False, sort_keys=False) if value else None
+
+
+def _target_values(target: Target | None) -> list:
+    if target is None:
+        return [None] * (len(TARGET_FIELDS) + len(TARGET_EXTRA))
+    d = target.deadline
+    return ([getattr(target, f) for f in TARGET_FIELDS]
+            + [target.low, target.high, target.direction, target.basis,
+               d.year if d else None, d.month if d else None, d.day if d else None,
+               d.recurring if d else None])
+
+
+def document_rows(doc: Document, path: str | None = None) -> dict[str, list[list]]:
+    """The document as flat rows (lists in `TABLE_COLUMNS` order), table by table."""
+    tables: dict[str, list[list]] = {name: [] for name in TABLES}
+    file = doc.source.file
+    for index, form in enumerate(doc.forms):
+        key = [file, index]
+        tables["forms"].append(key + [form.title, form.form_type, ",".join(map(str, form.pages)),
+                                      form.year, form.department, form.project_name,
+                                      form.overall_goal, _json_text(form.goals), path])
+        for b in form.budget:
+            tables["budget"].append(key + [b.group, b.item, b.amount, b.unit, b.amount_raw,
+                                           b.page, b.confidence, path])
+        for t in form.tasks:
+            tables["tasks"].append(key + [t.name, t.content, t.funds, t.funds_unit, t.expected_goal,
+                                          t.funds_raw, t.page, t.confidence, path])
+        for ind in form.indicators:
+            tables["indicators"].append(
+                key + [ind.level1, ind.level2, ind.level1_code, ind.level2_code, ind.name]
+                + _target_values(ind.period_target) + _target_values(ind.annual_target)
+                + [_json_text(ind.extra), ind.page, ind.confidence, path])
+        for f in form.facts:
+            tables["facts"].append(key + [f.group, f.item, f.value, f.unit, f.raw, f.page,
+                                          f.confidence, path])
+    for w in doc.warnings:
+        tables["warnings"].append([file, w.code, w.message, w.page, path])
+    for rows in tables.values():  # inf/nan: null, as in the JSON
+        for row in rows:
+            for i, v in enumerate(row):
+                if isinstance(v, float) and not math.isfinite(v):
+                    row[i] = None
     return tables
 
 
-_COLUMNS = {"forms": FORM_COLUMNS, "budget": BUDGET_COLUMNS, "tasks": TASK_COLUMNS,
-            "indicators": INDICATOR_COLUMNS}
+def flat_rows(docs: Iterable[Document]) -> dict[str, list[dict]]:
+    """All tables of several documents as dicts keyed by column name (for callers and tests)."""
+    out: dict[str, list[dict]] = {name: [] for name in TABLES}
+    for doc in docs:
+        for name, rows in document_rows(doc).items():
+            cols = [c for c, _ in TABLE_COLUMNS[name]]
+            out[name].extend(dict(zip(cols, row)) for row in rows)
+    return out
+
+
+# -- spreadsheet safety ----------------------------------------------------------------------
+
+_NUMBER_TEXT = re.compile(r"[+-]\d[\d,]*(\.\d+)?%?")
+
+
+def formula_risk(text: str) -> bool:
+    """Whether a spreadsheet would read `text` as a formula: it starts with `=` or `@`, or with
+    `+`/`-` not followed by a plain number (`-5`, `+3.5%` stay; `-x`, `+1+A1`, `-=` are escaped)."""
+    if len(text) < 2:  # a lone `=` or `-` is no formula (the sign column holds `=`)
+        return False
+    first = text[0]
+    if first in "=@":
+        return True
+    if first in "+-":
+        return not _NUMBER_TEXT.fullmatch(text)
+    return False
+
+
+def escape_formula(text: str) -> str:
+    """A leading apostrophe, the mark spreadsheets use for "text, not a formula"."""
+    return "'" + text if formula_risk(text) else text
+
+
+# -- CSV -------------------------------------------------------------------------------------
+
+def _csv_value(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return escape_formula(value)
+    return str(value)
 
 
 def csv_bytes(rows: list[dict], columns: list[str]) -> bytes:
     """UTF-8 with a byte-order mark, so that Excel opens Chinese text correctly."""
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=columns, lineterminator="\r\n")
-    writer.writeheader()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow(columns)
     for row in rows:
-        writer.writerow({k: "" if row.get(k) is None else row[k] for k in columns})
+        writer.writerow([_csv_value(row.get(k)) for k in columns])
     return buf.getvalue().encode("utf-8-sig")
-
-
-def write_csv_tables(docs: Iterable[Document], out_dir: Path) -> list[Path]:
-    paths = []
-    for name, rows in flat_rows(docs).items():
-        path = out_dir / f"{name}.csv"
-        atomic_write(path, csv_bytes(rows, _COLUMNS[name]))
-        paths.append(path)
-    return paths
 
 
 def write_errors(errors: list[dict], out_dir: Path) -> Path:
     path = out_dir / "errors.csv"
     atomic_write(path, csv_bytes(errors, ERROR_COLUMNS))
     return path
+
+
+def write_csv_tables(docs: Iterable[Document], out_dir: Path) -> list[Path]:
+    """The flat tables of `docs` as CSV in `out_dir` (in memory: for small sets; batches spool)."""
+    sink = FlatSink(out_dir, ["csv"])
+    try:
+        for doc in docs:
+            sink.add(document_rows(doc))
+        return sink.finish([])
+    except BaseException:
+        sink.abort()
+        raise
+
+
+# -- XLSX ------------------------------------------------------------------------------------
+
+# A fixed timestamp inside the workbook (document properties and zip entries), so that a rerun
+# writes the same bytes.
+_XLSX_EPOCH = (2000, 1, 1, 0, 0, 0)
+_XLSX_MAX_CELL = 32767  # Excel's limit on the characters of a cell
+_XLSX_MAX_ROWS = 1_048_576
+
+
+def _display_width(text: str) -> int:
+    """Column width in Excel's character units; CJK characters take two."""
+    return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
+
+
+def _xlsx_text(value: str) -> str:
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)  # control characters cannot be stored
+    if len(value) > _XLSX_MAX_CELL:
+        value = value[:_XLSX_MAX_CELL - 1] + "…"
+    return value
+
+
+def write_xlsx(path: Path, sheets: list[tuple[str, list[Column], Iterable[list], Iterable[list]]]) -> None:
+    """One workbook, a sheet per table: header row frozen, filters on, widths from the content,
+    numbers stored as numbers. Text a spreadsheet would take for a formula is stored as text with
+    the quote-prefix mark (the cell shows the text as it is and is never evaluated).
+
+    `sheets` holds (name, columns, rows, the same rows again): widths need a pass before writing.
+    """
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    wb = Workbook(write_only=True)
+    for name, columns, measure_rows, rows in sheets:
+        ws = wb.create_sheet(title=name)
+        widths = [_display_width(c) for c, _ in columns]
+        for row in measure_rows:
+            for i, v in enumerate(row):
+                if v is not None:
+                    widths[i] = max(widths[i], _display_width(str(v)) if isinstance(v, str) else 12)
+        for i, w in enumerate(widths, 1):
+            ws.column_dimensions[get_column_letter(i)].width = min(max(w + 2, 8), 60)
+        ws.freeze_panes = "A2"
+        bold = Font(bold=True)
+        header = []
+        for c, _ in columns:
+            cell = WriteOnlyCell(ws, value=c)
+            cell.font = bold
+            header.append(cell)
+        ws.append(header)
+        n = 1
+        for row in rows:
+            if n >= _XLSX_MAX_ROWS:
+                break  # Excel's row limit; the CSV and Parquet tables hold every row
+            out = []
+            for v in row:
+                if isinstance(v, str):
+                    v = _xlsx_text(v)
+                    cell = WriteOnlyCell(ws, value=v)
+                    if cell.data_type != "s":  # `=…` would become a formula, `#N/A` an error
+                        cell.data_type = "s"
+                    if formula_risk(v):
+                        cell.quotePrefix = True
+                    out.append(cell)
+                else:
+                    out.append(v)
+            ws.append(out)
+            n += 1
+        ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{n}"
+    wb.properties.creator = "perfdecl"
+    from datetime import datetime
+    wb.properties.created = wb.properties.modified = datetime(*_XLSX_EPOCH)
+    buf = io.BytesIO()
+    wb.save(buf)
+    _write_pinned_zip(buf.getvalue(), path)
+
+
+_MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
+
+
+def _write_pinned_zip(data: bytes, path: Path) -> None:
+    """Rewrite the workbook's zip with fixed entry times (openpyxl stamps the current time)."""
+    target = AtomicFile(path)
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as src, \
+                zipfile.ZipFile(target.fh, "w", zipfile.ZIP_DEFLATED) as dst:
+            for info in src.infolist():
+                pinned = zipfile.ZipInfo(info.filename, date_time=_XLSX_EPOCH)
+                pinned.compress_type = zipfile.ZIP_DEFLATED
+                pinned.external_attr = info.external_attr
+                data = src.read(info.filename)
+                if info.filename == "docProps/core.xml":  # openpyxl stamps `modified` on save
+                    data = _MODIFIED.sub(rb"\g<1>2000-01-01T00:00:00Z\g<2>", data)
+                dst.writestr(pinned, data)
+        target.commit()
+    except BaseException:
+        target.abort()
+        raise
+
+
+# -- Parquet ---------------------------------------------------------------------------------
+
+_PARQUET_BATCH = 10_000
+
+
+def write_parquet(path: Path, columns: list[Column], rows: Iterable[list]) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    types = {"str": pa.string(), "int": pa.int64(), "float": pa.float64(), "bool": pa.bool_()}
+    schema = pa.schema([(c, types[t]) for c, t in columns])
+    target = AtomicFile(path)
+    try:
+        with pq.ParquetWriter(target.fh, schema, compression="zstd") as writer:
+            batch: list[list] = []
+
+            def flush() -> None:
+                data = {c: [(float(r[i]) if t == "float" and r[i] is not None else r[i]) for r in batch]
+                        for i, (c, t) in enumerate(columns)}
+                writer.write_table(pa.Table.from_pydict(data, schema=schema))
+                batch.clear()
+
+            for row in rows:
+                batch.append(row)
+                if len(batch) >= _PARQUET_BATCH:
+                    flush()
+            flush()  # also for an empty table: the file gets its schema
+        target.commit()
+    except BaseException:
+        target.abort()
+        raise
+
+
+# -- the batch's flat outputs ----------------------------------------------------------------
+
+class FlatSink:
+    """Collects flat rows file by file into spool files, then writes the requested formats.
+
+    The spool (one JSON array per line) keeps memory flat over thousands of files; `finish` writes
+    CSV / XLSX / Parquet from it and removes it. `jsonl` documents are streamed to their final
+    file's temporary name and renamed at the end.
+    """
+
+    def __init__(self, out_dir: Path, formats: Iterable[str]):
+        self.out_dir = out_dir
+        self.formats = [f for f in formats if f in FLAT_FORMATS]
+        self.jsonl: AtomicFile | None = None
+        if "jsonl" in formats:
+            self.jsonl = AtomicFile(out_dir / "documents.jsonl", "w", encoding="utf-8", newline="\n")
+        self.spool_dir: Path | None = None
+        self.spools: dict[str, io.TextIOBase] = {}
+        if self.formats:
+            self.spool_dir = Path(tempfile.mkdtemp(prefix=".perfdecl-spool-", dir=out_dir))
+            for name in TABLES:
+                self.spools[name] = (self.spool_dir / f"{name}.jsonl").open(
+                    "w", encoding="utf-8", newline="\n")
+
+    def add(self, rows: dict[str, list[list]] | None, document_line: str | None = None) -> None:
+        if self.jsonl is not None and document_line is not None:
+            self.jsonl.fh.write(document_line + "\n")
+        if rows and self.spools:
+            for name, table in rows.items():
+                fh = self.spools[name]
+                for row in table:
+                    fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+    def _rows(self, name: str):
+        with (self.spool_dir / f"{name}.jsonl").open(encoding="utf-8") as fh:
+            for line in fh:
+                yield json.loads(line)
+
+    def finish(self, errors: list[dict]) -> list[Path]:
+        written: list[Path] = []
+        for fh in self.spools.values():
+            fh.close()
+        try:
+            if "csv" in self.formats:
+                for name in TABLES:
+                    written.append(self._write_csv(name))
+            if "parquet" in self.formats:
+                for name in TABLES:
+                    path = self.out_dir / f"{name}.parquet"
+                    write_parquet(path, TABLE_COLUMNS[name], self._rows(name))
+                    written.append(path)
+            if "xlsx" in self.formats:
+                path = self.out_dir / "perfdecl.xlsx"
+                err_rows = [[e.get(c) for c in ERROR_COLUMNS] for e in errors]
+                sheets = [(name, TABLE_COLUMNS[name], self._rows(name), self._rows(name))
+                          for name in TABLES]
+                sheets.append(("errors", ERROR_TABLE, err_rows, err_rows))
+                write_xlsx(path, sheets)
+                written.append(path)
+            if self.jsonl is not None:
+                self.jsonl.commit()
+                written.append(self.jsonl.path)
+                self.jsonl = None
+        finally:
+            self.abort()
+        return written
+
+    def _write_csv(self, name: str) -> Path:
+        path = self.out_dir / f"{name}.csv"
+        target = AtomicFile(path, "w", encoding="utf-8-sig", newline="")
+        try:
+            writer = csv.writer(target.fh, lineterminator="\r\n")
+            writer.writerow([c for c, _ in TABLE_COLUMNS[name]])
+            for row in self._rows(name):
+                writer.writerow([_csv_value(v) for v in row])
+            target.commit()
+        except BaseException:
+            target.abort()
+            raise
+        return path
+
+    def abort(self) -> None:
+        """Remove the spool and any unfinished output (after an interruption)."""
+        for fh in self.spools.values():
+            fh.close()
+        self.spools = {}
+        if self.spool_dir is not None:
+            shutil.rmtree(self.spool_dir, ignore_errors=True)
+            self.spool_dir = None
+        if self.jsonl is not None:
+            self.jsonl.abort()
+            self.jsonl = None

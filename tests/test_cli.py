@@ -91,3 +91,33 @@ def test_schema_prints_json_schema(capsys):
     schema = json.loads(capsys.readouterr().out)
     assert schema["title"] == "Document"
     assert {"Form", "Indicator", "Target", "BudgetItem", "Task", "Warning", "Source"} <= set(schema["$defs"])
+
+
+def test_all_formats_at_once(tmp_path):
+    src = _copy_samples(tmp_path)
+    out = tmp_path / "out"
+    assert main(["convert", str(src), "-o", str(out), "--format", "json,jsonl,csv,xlsx,parquet", "-q"]) == 0
+    names = {p.name for p in out.iterdir()}
+    tables = ("forms", "budget", "tasks", "indicators", "facts", "warnings")
+    assert names == ({"seed.json", "seed_two_pages.json", "errors.csv", "documents.jsonl", "perfdecl.xlsx"}
+                     | {f"{t}.csv" for t in tables} | {f"{t}.parquet" for t in tables})
+    lines = (out / "documents.jsonl").read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line)["source"]["file"] for line in lines] == ["seed.pdf", "seed_two_pages.pdf"]
+
+
+def test_ocr_options(tmp_path, capsys):
+    from perfdecl.cli import HAS_OCR, find_inputs
+    import pytest
+
+    if not HAS_OCR:
+        pytest.skip("the pipeline has no OCR options yet")
+    src = _copy_samples(tmp_path, names=("seed",))
+    (src / "scan.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    assert [p.name for p in find_inputs([str(src)])] == ["scan.png", "seed.pdf"]
+    assert [p.name for p in find_inputs([str(src)], images=False)] == ["seed.pdf"]
+    assert main(["convert", str(src), "-o", str(tmp_path / "o"), "--ocr-engine", "nonesuch"]) == 2
+    assert "unknown OCR engine" in capsys.readouterr().err
+    assert main(["convert", str(src), "-o", str(tmp_path / "o"), "--ocr", "sometimes"]) == 2
+    # never: folders are not searched for images, PDFs convert from their text layer
+    assert main(["convert", str(src), "-o", str(tmp_path / "o"), "--ocr", "never", "-q"]) == 0
+    assert sorted(p.name for p in (tmp_path / "o").iterdir()) == ["errors.csv", "seed.json"]

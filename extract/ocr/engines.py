@@ -1,0 +1,326 @@
+"""OCR engines behind one interface.
+
+An engine reads one page image (grayscale numpy array, pixels) and the boxes of the table cells
+found on it, and returns recognised lines per cell plus the lines outside every cell. How it gets
+there is its own business:
+
+* `RapidOcrEngine` (PyPI `rapidocr` on onnxruntime, PP-OCR models shipped inside the wheel) runs
+  text detection once on the whole page and assigns each recognised line to the cell holding its
+  centre. Detection per cell crop was 10-20x slower. The text-line orientation classifier is off:
+  on upright pages it only flips short cells (`≤0%` → `%0≥`).
+* `TesseractEngine` (pytesseract, Debian's `chi_sim`) reads every non-empty cell crop in one
+  tesseract process (a list file of crops), and the page with the cells blanked out in a second
+  one for titles and notes. `OMP_THREAD_LIMIT=1`: tesseract's OpenMP threading was several times
+  slower on small crops.
+
+Confidences are 0-1 (tesseract's 0-100 divided by 100). Versions are read at run time for
+`source.ocr_engine`.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import threading
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from ...errors import OcrEngineError
+
+Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in page-image pixels
+
+DEFAULT_ENGINE = "rapidocr"
+
+# Engine settings, plain dicts; `get_engine(name, settings)` overrides key by key.
+RAPIDOCR_SETTINGS: dict = {
+    "model_type": "small",      # PP-OCR model size shipped in the wheel: det/rec "small"
+    "ocr_version": "PP-OCRv6",
+    "text_score": 0.3,          # keep lines down to this score (rapidocr's own default drops < 0.5);
+                                # low ones become low_ocr_confidence warnings instead of vanishing
+    "max_side_len": 4000,       # rapidocr shrinks larger pages before detection and recognition;
+                                # 4000 px keeps an A3 page at 200 dpi whole for recognition
+    "det_max_side": 1600,       # detection alone runs on the page reduced to this (boxes are
+                                # mapped back, lines recognised from the full page): 3x less det time
+    "threads": 0,               # onnxruntime intra-op threads, 0 = its default (physical cores)
+}
+TESSERACT_SETTINGS: dict = {
+    "lang": "chi_sim",
+    "cell_psm": 6,              # a cell: one uniform block of text
+    "page_psm": 11,             # the page outside the tables: sparse text
+    "min_ink": 0.002,           # a crop with less dark-pixel share than this is empty, not read
+    "threads": 1,               # OMP_THREAD_LIMIT
+}
+
+
+@dataclass
+class OcrLine:
+    text: str
+    box: Box
+    confidence: float | None  # 0-1, None where the text came from a PDF text layer
+
+
+@dataclass
+class PageText:
+    """What an engine read on one page: lines per requested cell box, and the rest."""
+
+    cells: list[list[OcrLine]]
+    loose: list[OcrLine]
+    engine_seconds: float = 0.0  # time spent inside the engine itself (for the overhead report)
+    extra: dict = field(default_factory=dict)
+
+
+class OcrEngine(ABC):
+    """One OCR engine. Instances are reused across pages and files (models load once)."""
+
+    name: str = ""
+
+    @abstractmethod
+    def describe(self) -> str:
+        """Name, version and model, e.g. `rapidocr 3.10.0 PP-OCRv6 small` (for source.ocr_engine)."""
+
+    @abstractmethod
+    def read_lines(self, image: np.ndarray) -> list[OcrLine]:
+        """The bare engine on a whole page image: every line it recognises."""
+
+    @abstractmethod
+    def read_page(self, image: np.ndarray, cells: Sequence[Box]) -> PageText:
+        """Lines inside each of `cells` (same order), and the lines outside all of them."""
+
+
+def _centre(box: Box) -> tuple[float, float]:
+    return (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+
+
+def assign_to_cells(lines: Sequence[OcrLine], cells: Sequence[Box]) -> PageText:
+    """Each line goes to the cell that holds its centre; lines in no cell are loose."""
+    out: list[list[OcrLine]] = [[] for _ in cells]
+    loose: list[OcrLine] = []
+    boxes = np.asarray(cells, dtype=float).reshape(-1, 4)
+    for line in lines:
+        cx, cy = _centre(line.box)
+        inside = np.nonzero((boxes[:, 0] <= cx) & (cx <= boxes[:, 2])
+                            & (boxes[:, 1] <= cy) & (cy <= boxes[:, 3]))[0]
+        if len(inside):
+            # nested boxes do not occur in a grid; on a shared edge the first cell wins
+            out[int(inside[0])].append(line)
+        else:
+            loose.append(line)
+    return PageText(cells=out, loose=loose)
+
+
+# ---------------------------------------------------------------------------------------------
+class RapidOcrEngine(OcrEngine):
+    name = "rapidocr"
+
+    def __init__(self, settings: dict | None = None):
+        self.settings = {**RAPIDOCR_SETTINGS, **(settings or {})}
+        try:
+            import rapidocr
+            from rapidocr import RapidOCR
+        except ImportError as exc:  # pragma: no cover - a dependency of the package
+            raise OcrEngineError(f"rapidocr is not installed: {exc}") from exc
+        self.version = rapidocr.__version__ if hasattr(rapidocr, "__version__") else _dist_version("rapidocr")
+        models = Path(rapidocr.__file__).parent / "models"
+        version, size = self.settings["ocr_version"], self.settings["model_type"]
+        det = models / f"{version}_det_{size}.onnx"
+        rec = models / f"{version}_rec_{size}.onnx"
+        for model in (det, rec):
+            # explicit paths: rapidocr downloads a model that is not at its path; we never want that
+            if not model.is_file():
+                raise OcrEngineError(f"rapidocr model {model.name} is not in the installed wheel")
+        params = {
+            "Global.use_cls": False,
+            "Global.log_level": "error",
+            "Global.text_score": float(self.settings["text_score"]),
+            "Global.max_side_len": int(self.settings["max_side_len"]),
+            "Det.model_path": str(det),
+            "Det.limit_type": "max",
+            "Det.limit_side_len": int(self.settings["det_max_side"]),
+            "Rec.model_path": str(rec),
+        }
+        if self.settings["threads"]:
+            params["EngineConfig.onnxruntime.intra_op_num_threads"] = int(self.settings["threads"])
+        self._ocr = RapidOCR(params=params)
+        self._lock = threading.Lock()
+        self._model = f"{version} {size}"
+
+    def describe(self) -> str:
+        return f"rapidocr {self.version} {self._model}"
+
+    def read_lines(self, image: np.ndarray) -> list[OcrLine]:
+        with self._lock:  # one onnxruntime session pair; calls from threads take turns
+            result = self._ocr(image)
+        if result is None or getattr(result, "txts", None) is None or result.boxes is None:
+            return []
+        lines = []
+        for quad, text, score in zip(result.boxes, result.txts, result.scores):
+            q = np.asarray(quad, dtype=float)
+            box = (float(q[:, 0].min()), float(q[:, 1].min()), float(q[:, 0].max()), float(q[:, 1].max()))
+            lines.append(OcrLine(text=str(text), box=box, confidence=float(score)))
+        return lines
+
+    def read_page(self, image: np.ndarray, cells: Sequence[Box]) -> PageText:
+        start = time.perf_counter()
+        lines = self.read_lines(image)
+        spent = time.perf_counter() - start
+        page = assign_to_cells(lines, cells)
+        page.engine_seconds = spent
+        return page
+
+
+# ---------------------------------------------------------------------------------------------
+@contextmanager
+def _env(name: str, value: str):
+    """Set an environment variable for the tesseract child processes started inside the block."""
+    old = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = old
+
+
+class TesseractEngine(OcrEngine):
+    name = "tesseract"
+
+    def __init__(self, settings: dict | None = None):
+        self.settings = {**TESSERACT_SETTINGS, **(settings or {})}
+        try:
+            import pytesseract
+        except ImportError as exc:  # pragma: no cover - a dependency of the package
+            raise OcrEngineError(f"pytesseract is not installed: {exc}") from exc
+        self._tess = pytesseract
+        try:
+            self.version = str(pytesseract.get_tesseract_version()).split()[0]
+            langs = pytesseract.get_languages(config="")
+        except (pytesseract.TesseractNotFoundError, OSError) as exc:
+            raise OcrEngineError("tesseract is not installed (Debian: tesseract-ocr, "
+                                 "tesseract-ocr-chi-sim)") from exc
+        if self.settings["lang"] not in langs:
+            raise OcrEngineError(f"tesseract has no {self.settings['lang']} model "
+                                 f"(Debian: tesseract-ocr-chi-sim); it has {', '.join(langs)}")
+
+    def describe(self) -> str:
+        return f"tesseract {self.version} {self.settings['lang']}"
+
+    def _data(self, source: str, psm: int) -> dict:
+        with _env("OMP_THREAD_LIMIT", str(self.settings["threads"])):
+            return self._tess.image_to_data(source, lang=self.settings["lang"], config=f"--psm {psm}",
+                                            output_type=self._tess.Output.DICT)
+
+    def _run(self, images: Sequence[np.ndarray], psm: int) -> list[list[OcrLine]]:
+        """Lines of each image, all images read by one tesseract process (a list file)."""
+        from PIL import Image
+
+        if not images:
+            return []
+        with tempfile.TemporaryDirectory(prefix="perfdecl-tess-") as tmp:
+            names = []
+            for i, img in enumerate(images):
+                name = os.path.join(tmp, f"{i:05d}.png")
+                Image.fromarray(img).save(name, compress_level=1)
+                names.append(name)
+            if len(names) == 1:
+                source = names[0]
+            else:
+                source = os.path.join(tmp, "list.txt")
+                Path(source).write_text("\n".join(names) + "\n", encoding="utf-8")
+            data = self._data(source, psm)
+        return _tesseract_lines(data, len(images))
+
+    def read_lines(self, image: np.ndarray) -> list[OcrLine]:
+        return self._run([image], self.settings["page_psm"])[0]
+
+    def read_page(self, image: np.ndarray, cells: Sequence[Box]) -> PageText:
+        crops, where = [], []
+        margin = 4  # px: the crop keeps the cell's text, not its rules
+        masked = image.copy()
+        for k, (x0, y0, x1, y1) in enumerate(cells):
+            a, b = int(round(y0)) + margin, int(round(y1)) - margin
+            c, d = int(round(x0)) + margin, int(round(x1)) - margin
+            if b - a < 6 or d - c < 6:
+                continue
+            crop = image[a:b, c:d]
+            masked[max(a - margin, 0):b + margin, max(c - margin, 0):d + margin] = 255
+            if (crop < 128).mean() < self.settings["min_ink"]:
+                continue
+            pad = 10  # tesseract reads text touching the image edge poorly
+            crops.append(np.pad(crop, pad, constant_values=255))
+            where.append((k, c - pad, a - pad))
+        start = time.perf_counter()
+        read = self._run(crops, self.settings["cell_psm"])
+        loose = self.read_lines(masked)
+        spent = time.perf_counter() - start
+        out: list[list[OcrLine]] = [[] for _ in cells]
+        for (k, dx, dy), lines in zip(where, read):
+            for line in lines:
+                x0, y0, x1, y1 = line.box
+                out[k].append(OcrLine(line.text, (x0 + dx, y0 + dy, x1 + dx, y1 + dy), line.confidence))
+        return PageText(cells=out, loose=loose, engine_seconds=spent)
+
+
+def _tesseract_lines(data: dict, n_images: int) -> list[list[OcrLine]]:
+    """tesseract's TSV rows (one per word) grouped into lines, per input image."""
+    groups: dict[tuple, list[int]] = {}
+    for i, text in enumerate(data["text"]):
+        if not str(text).strip() or float(data["conf"][i]) < 0:
+            continue
+        key = (data["page_num"][i], data["block_num"][i], data["par_num"][i], data["line_num"][i])
+        groups.setdefault(key, []).append(i)
+    out: list[list[OcrLine]] = [[] for _ in range(n_images)]
+    for key, idx in groups.items():
+        page = int(key[0]) - 1
+        if not 0 <= page < n_images:
+            continue
+        idx.sort(key=lambda i: data["left"][i])
+        parts, prev_right = [], None
+        for i in idx:
+            word = str(data["text"][i])
+            # chi_sim splits Chinese into one "word" per character; keep a space only where the
+            # gap is wide (the text rules remove it anyway except between Latin words)
+            if prev_right is not None and data["left"][i] - prev_right > data["height"][i] * 0.6:
+                parts.append(" ")
+            parts.append(word)
+            prev_right = data["left"][i] + data["width"][i]
+        x0 = min(data["left"][i] for i in idx)
+        y0 = min(data["top"][i] for i in idx)
+        x1 = max(data["left"][i] + data["width"][i] for i in idx)
+        y1 = max(data["top"][i] + data["height"][i] for i in idx)
+        conf = min(float(data["conf"][i]) for i in idx) / 100.0
+        out[page].append(OcrLine("".join(parts), (x0, y0, x1, y1), max(0.0, min(conf, 1.0))))
+    return out
+
+
+def _dist_version(dist: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(dist)
+    except PackageNotFoundError:  # pragma: no cover
+        return "unknown"
+
+
+ENGINES: dict[str, type[OcrEngine]] = {"rapidocr": RapidOcrEngine, "tesseract": TesseractEngine}
+
+
+@lru_cache(maxsize=8)
+def _cached(name: str, frozen: tuple) -> OcrEngine:
+    return ENGINES[name](dict(frozen))
+
+
+def get_engine(name: str | None = None, settings: dict | None = None) -> OcrEngine:
+    """The named engine (default `DEFAULT_ENGINE`), built once per name and settings."""
+    name = (name or DEFAULT_ENGINE).lower()
+    if name not in ENGINES:
+        raise OcrEngineError(f"unknown OCR engine {name!r}; known: {', '.join(ENGINES)}")
+    return _cached(name, tuple(sorted((settings or {}).items())))

@@ -1,0 +1,324 @@
+"""Domain repair of OCR'd cell text, by the rules in repairs.toml (kept as data).
+
+`Repairer.repair_cell` applies, in order: character confusions (ASCII punctuation for the
+printed full-width marks), label snapping to the vocabulary, the amount separator rule, and the
+comparison-sign rule for target cells (the sign read from the glyph's shape where the engine has
+no ≥/≤ or confused them). Each change is recorded with the rule's name, for the `ocr_repaired`
+warning. `check_repaired_sums` then tests repaired amounts against the budget's own sums.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import cv2
+import numpy as np
+from rapidfuzz import fuzz, process
+
+from ..text import clean_text
+
+REPAIRS_PATH = Path(__file__).with_name("repairs.toml")
+
+
+@dataclass
+class Fixed:
+    text: str
+    rules: list[str] = field(default_factory=list)
+
+
+@dataclass
+class CellRepair:
+    """One repaired cell: where, what was read, what it became, by which rules."""
+
+    page: int
+    bbox: tuple
+    before: str
+    after: str
+    rules: list[str]
+    confidence: float | None
+
+
+@lru_cache(maxsize=4)
+def load_rules(path: str | None = None) -> dict:
+    with open(path or REPAIRS_PATH, "rb") as fh:
+        return tomllib.load(fh)
+
+
+# ---------------------------------------------------------------------------------------------
+# comparison signs from the glyph
+def _first_glyph(bw: np.ndarray, min_ink: int = 4) -> np.ndarray | None:
+    """The leftmost glyph of a binarised text line: the first run of ink columns (gaps of up to
+    two columns allowed) holding at least `min_ink` pixels (less is scan speckle), trimmed to its
+    ink rows."""
+    cols = bw.sum(axis=0)
+    xs = np.nonzero(cols)[0]
+    runs: list[tuple[int, int]] = []
+    for x in xs:
+        if runs and x - runs[-1][1] <= 2:
+            runs[-1] = (runs[-1][0], x)
+        else:
+            runs.append((x, x))
+    for start, end in runs:
+        if cols[start:end + 1].sum() < min_ink:
+            continue
+        glyph = bw[:, start:end + 1]
+        rows = np.nonzero(glyph.any(axis=1))[0]
+        return glyph[rows[0]:rows[-1] + 1]
+    return None
+
+
+def _span(mask: np.ndarray) -> int:
+    """Rows from the first to the last one with ink."""
+    idx = np.nonzero(mask)[0]
+    return int(idx[-1] - idx[0] + 1) if len(idx) else 0
+
+
+def glyph_shape(glyph: np.ndarray, *, with_gap: bool = False):
+    """(`right` | `left` | `none`, bar below[, bar standing apart]) of a sign glyph (ink True).
+
+    A chevron's two arms meet on one side: on the side they meet, the ink of the chevron spans
+    few rows (first to last row with ink); on the open side, many. The bar under ≥/≤ is a run of
+    ink across most of the glyph's width at its foot, below an empty row or touching the chevron.
+    """
+    h, w = glyph.shape
+    if h < 3 or w < 3:
+        return ("none", False, False) if with_gap else ("none", False)
+    row_ink = glyph.sum(axis=1)
+    full = row_ink >= 0.6 * w
+    bottom_bar = False
+    chevron = glyph
+    # the bar stands apart: an empty row in the lower part, a wide run below it (≧ ≦ print two
+    # bars; a scan may fray the bar's upper edge, so the rows below the gap need not all be full)
+    empty = np.nonzero(row_ink == 0)[0]
+    low = [k for k in empty if k >= 0.55 * h and k < h - 1]
+    end = h
+    gap = False
+    if low and full[low[0] + 1:].any():
+        end = low[0]
+        bottom_bar = gap = True
+    # then any bar touching what is left (a second bar, or a bar drawn without a gap)
+    k = end - 1
+    while k >= 0 and (full[k] or row_ink[k] == 0):
+        k -= 1
+    if k >= 1 and k < end - 1:
+        bottom_bar = True
+    if k >= 1:
+        chevron = glyph[:k + 1]
+    ch, cw = chevron.shape
+    band = max(cw // 4, 1)
+    left_rows = _span(chevron[:, :band].any(axis=1))
+    right_rows = _span(chevron[:, -band:].any(axis=1))
+    if ch >= 3 and left_rows >= 1.6 * right_rows:
+        direction = "right"  # open on the left, arms meet on the right: >
+    elif ch >= 3 and right_rows >= 1.6 * left_rows:
+        direction = "left"
+    else:
+        direction = "none"
+    # `=` and its lookalikes (二 三): two or three full bars, no chevron
+    if direction == "none":
+        bottom_bar = True
+    return (direction, bottom_bar, gap) if with_gap else (direction, bottom_bar)
+
+
+def sign_from_glyph(image: np.ndarray, box: Sequence[float],
+                    cell: Sequence[float] | None = None, strict: bool = False) -> str | None:
+    """The comparison sign at the start of the text line in `box` (page-image pixels), by shape.
+
+    An engine's line box may be no taller than the digits (tesseract), so the crop reaches half a
+    line height above and below it, but stays inside `cell` (the cell's box), clear of its rules.
+    `strict`: only a chevron with a bar standing apart under it counts (≥ ≤ ≧ ≦), for a glyph the
+    engine read as a digit: a 2 also has a chevron-like top and a bar at its foot, but no gap.
+    """
+    x0, y0, x1, y1 = (int(round(v)) for v in box)
+    h = max(y1 - y0, 1)
+    top, bottom, left, right = y0 - h // 2, y1 + h // 2, x0 - max(h // 4, 2), min(x1, x0 + 2 * h) + 2
+    if cell is not None:
+        inset = 4
+        top = max(top, int(cell[1]) + inset)
+        bottom = min(bottom, int(cell[3]) - inset)
+        left = max(left, int(cell[0]) + inset)
+        right = min(right, int(cell[2]) - inset)
+    crop = image[max(top, 0):max(bottom, 0), max(left, 0):max(right, 0)]
+    if crop.size == 0 or crop.min() > 160:
+        return None
+    _, bw = cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    glyph = _first_glyph(bw > 0, min_ink=max(h // 2, 4))
+    if glyph is None:
+        return None
+    direction, bar, gap = glyph_shape(glyph, with_gap=True)
+    if strict and not (gap and direction != "none"):
+        return None
+    rules = load_rules()["targets"]["glyph"]
+    key = direction + ("_bar" if bar and direction != "none" else "")
+    return rules.get(key)
+
+
+# ---------------------------------------------------------------------------------------------
+def repair_amount(text: str, places: int = 2, thousands: str = ",", decimal: str = ".") -> str:
+    """`269.652.59` → `269,652.59`; text that is not a separated number stays as it is."""
+    t = re.sub(r"[.,]{2,}", lambda m: m.group(0)[-1], text.strip())  # 269,.652.59: one separator
+    if not re.fullmatch(r"\d+(?:[.,]\d+)+", t):
+        return text
+    groups = re.split(r"[.,]", t)
+    *whole, last = groups
+    if len(last) == places and len(whole[0]) >= 1 and all(len(g) == 3 for g in whole[1:]) \
+            and (len(whole) == 1 or len(whole[0]) <= 3):
+        return thousands.join(whole) + decimal + last
+    return text
+
+
+class Repairer:
+    """The rules of repairs.toml, compiled, plus the label vocabulary."""
+
+    def __init__(self, rules: dict | None = None, labels: Sequence[str] | None = None):
+        self.rules = rules or load_rules()
+        self.confusions = [(c["name"], re.compile(c["pattern"]), c["replace"])
+                           for c in self.rules.get("confusions", [])]
+        t = self.rules["targets"]
+        self.misread = set(t["misread"])
+        self.doubtful = set(t["doubtful"])
+        self.check_below = float(t["check_below"])
+        self.max_target = int(t["max_length"])
+        self.two_char = dict(t.get("two_char", {}))
+        self.trailing = "".join(t.get("trailing", []))
+        signs = "".join(re.escape(s) for s in sorted(self.misread | self.doubtful))
+        self.target_re = re.compile(rf"^([{signs}])\s*(\d[\d.,]*\S*)$")
+        self.any_re = re.compile(r"^(\S)(\d[\d.,]*\S*)$") if t.get("strict_any") else re.compile("(?!)")
+        a = self.rules["amounts"]
+        self.amount_opts = (int(a["decimal_places"]), a["thousands"], a["decimal"])
+        lab = self.rules["labels"]
+        self.label_score = float(lab["min_score"])
+        self.label_len = int(lab["max_length_difference"])
+        self.labels = sorted(set(clean_text(x) for x in (labels if labels is not None
+                                                          else vocabulary_labels() + lab["extra"])))
+        self._label_set = set(self.labels)
+
+    # -- pieces ---------------------------------------------------------------------------------
+    def confuse(self, text: str) -> Fixed:
+        rules = []
+        for name, pattern, replace in self.confusions:
+            new = pattern.sub(replace, text)
+            if new != text:
+                rules.append(name)
+                text = new
+        return Fixed(text, rules)
+
+    def snap_label(self, text: str) -> str | None:
+        cleaned = clean_text(text)
+        if not cleaned or cleaned in self._label_set or len(cleaned) < 3:
+            return None
+        best = process.extract(cleaned, self.labels, scorer=fuzz.ratio, score_cutoff=self.label_score,
+                               limit=2)
+        best = [b for b in best if abs(len(b[0]) - len(cleaned)) <= self.label_len]
+        if not best or (len(best) > 1 and best[1][1] == best[0][1]):
+            return None
+        return best[0][0]
+
+    def target_sign(self, text: str, lines, image: np.ndarray | None, conf: float | None,
+                    cell=None) -> str | None:
+        """The cell with its leading sign read from the glyph, or None when nothing changes."""
+        if not lines or len(text) > self.max_target or "\n" in text:
+            return None
+        original = text
+        for two, one in self.two_char.items():  # >= for ≥: no glyph needed
+            if text.startswith(two) and text[len(two):len(two) + 1].isdigit():
+                text = one + text[len(two):]
+        m = self.target_re.match(text)
+        if m is None:
+            d = self.any_re.match(text)
+            if d is None or image is None:
+                return None
+            first = min(lines, key=lambda ln: ln.box[0])
+            read = sign_from_glyph(image, first.box, cell, strict=True)
+            return read + d.group(2).rstrip(self.trailing) if read else None
+        sign, rest = m.group(1), m.group(2).rstrip(self.trailing)
+        if image is not None and (sign in self.misread or conf is None or conf < self.check_below):
+            first = min(lines, key=lambda ln: ln.box[0])
+            read = sign_from_glyph(image, first.box, cell)
+            if read is not None:
+                sign = read
+        new = sign + rest
+        return new if new != original else None
+
+    # -- a whole cell ----------------------------------------------------------------------------
+    def repair_cell(self, text: str, lines=(), image: np.ndarray | None = None,
+                    conf: float | None = None, cell=None) -> Fixed:
+        """`text` of a cell read as `lines` (boxes in `image` pixels) inside the box `cell`."""
+        fixed = self.confuse(text)
+        snapped = self.snap_label(fixed.text)
+        if snapped is not None:
+            fixed = Fixed(snapped, fixed.rules + ["label"])
+            return fixed
+        amount = repair_amount(fixed.text, *self.amount_opts)
+        if amount != fixed.text:
+            fixed = Fixed(amount, fixed.rules + ["amount"])
+        signed = self.target_sign(fixed.text, lines, image, conf, cell)
+        if signed is not None:
+            fixed = Fixed(signed, fixed.rules + ["sign"])
+        return fixed
+
+    def repair_loose(self, text: str) -> str:
+        return self.confuse(text).text
+
+
+def vocabulary_labels() -> list[str]:
+    """Every label spelling of normalize/labels.toml that a cell may hold on its own."""
+    from ...normalize.vocabulary import vocabulary
+
+    data = vocabulary().data
+    out: list[str] = []
+    for section in ("blocks", "fields", "task_columns", "indicator_columns"):
+        for spellings in data.get(section, {}).values():
+            if isinstance(spellings, list):
+                out.extend(s for s in spellings if isinstance(s, str))
+    for level in ("level1", "level2"):
+        for entry in data.get(level, []):
+            out.append(entry["label"])
+            out.extend(entry.get("synonyms", []))
+    out.extend(data.get("budget", {}).get("amount_headers", []))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+def check_repaired_sums(forms, repairs: Sequence[CellRepair], rules: dict | None = None) -> dict[int, str]:
+    """For each repaired amount cell (index into `repairs`) that a budget item was read from,
+    whether the form's budget sums hold: {index: "the budget sums agree" | "... do not agree"}."""
+    checks = (rules or load_rules())["amounts"].get("sum_checks", [])
+    out: dict[int, str] = {}
+    for k, rep in enumerate(repairs):
+        if "amount" not in rep.rules:
+            continue
+        for form in forms:
+            item = _item_at(form.budget, rep)
+            if item is None:
+                continue
+            amounts = {b.item: b.amount for b in form.budget if b.amount is not None}
+            verdicts = []
+            for check in checks:
+                if item.item not in check["left"] + check["right"]:
+                    continue
+                if not all(name in amounts for name in check["left"] + check["right"]):
+                    continue
+                left = sum(amounts[n] for n in check["left"])
+                right = sum(amounts[n] for n in check["right"])
+                sides = f"{'+'.join(check['left'])} = {'+'.join(check['right'])}"
+                verdicts.append(f"{sides} {'holds' if abs(left - right) < 0.005 else 'does not hold'}")
+            out[k] = "; ".join(verdicts) if verdicts else "no budget sum covers it"
+            break
+    return out
+
+
+def _item_at(items, rep: CellRepair):
+    x = (rep.bbox[0] + rep.bbox[2]) / 2
+    y = (rep.bbox[1] + rep.bbox[3]) / 2
+    for item in items:
+        if item.page == rep.page and item.bbox is not None:
+            x0, y0, x1, y1 = item.bbox
+            if x0 <= x <= x1 and y0 <= y <= y1 and item.amount_raw == clean_text(rep.after):
+                return item
+    return None

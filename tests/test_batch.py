@@ -1,0 +1,291 @@
+"""Batch runs: worker pool, time limit, crashes, resume, bad inputs, progress and summary."""
+
+import csv
+import io
+import json
+import multiprocessing
+import os
+import shutil
+import signal
+import sys
+import time
+
+import pytest
+
+import perfdecl.batch as batch
+from perfdecl.batch import Options, Progress, Summary, run_batch
+from perfdecl.cli import HAS_OCR, main
+
+from samplecases import SAMPLES
+
+real_convert = batch.convert
+
+# Tests that swap the converter rely on workers forked from the test process.
+needs_fork = pytest.mark.skipif(batch._context().get_start_method() != "fork",
+                                reason="workers are not forked on this platform")
+
+
+def _errors(out):
+    text = (out / "errors.csv").read_bytes().decode("utf-8-sig")
+    return {r["file"].rsplit("/", 1)[-1]: (r["stage"], r["code"]) for r in csv.DictReader(io.StringIO(text))}
+
+
+def _table(out, name):
+    return list(csv.DictReader(io.StringIO((out / f"{name}.csv").read_bytes().decode("utf-8-sig"))))
+
+
+def _samples(tmp_path, names=("seed", "zhanjiang_2024")):
+    src = tmp_path / "in"
+    src.mkdir()
+    for n in names:
+        shutil.copy(SAMPLES / f"{n}.pdf", src / f"{n}.pdf")
+    return src
+
+
+def _misbehaving(path, **kwargs):
+    """A converter that hangs, crashes or blocks the alarm for files named so."""
+    name = os.path.basename(str(path))
+    if name.startswith("hang"):
+        while True:
+            time.sleep(0.05)
+    if name.startswith("deaf"):  # ignores the alarm: only killing the worker stops it
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
+        time.sleep(60)
+    if name.startswith("crash"):
+        os._exit(3)
+    if name.startswith("bug"):
+        raise ZeroDivisionError("a bug")
+    return real_convert(path, **kwargs)
+
+
+@needs_fork
+def test_hang_crash_and_bug_become_error_records(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(batch, "convert", _misbehaving)
+    src = _samples(tmp_path, ("seed",))
+    for name in ("hang.pdf", "deaf.pdf", "crash.pdf", "bug.pdf"):
+        shutil.copy(SAMPLES / "seed.pdf", src / name)
+    out = tmp_path / "out"
+    start = time.monotonic()
+    assert main(["convert", str(src), "-o", str(out), "--timeout", "1", "--jobs", "2",
+                 "--format", "json,csv"]) == 1
+    assert time.monotonic() - start < 20  # soft limit 1 s, hard kill at 2 s
+    assert _errors(out) == {"hang.pdf": ("convert", "timeout"), "deaf.pdf": ("convert", "timeout"),
+                            "crash.pdf": ("convert", "worker_crashed"),
+                            "bug.pdf": ("convert", "internal_error")}
+    assert (out / "seed.json").exists()
+    assert [f["file"] for f in _table(out, "forms")] == ["seed.pdf"]
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "ZeroDivisionError: a bug" in err
+    assert "1 converted" in err and "4 failed" in err
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]
+
+
+@needs_fork
+def test_verbose_logs_the_traceback(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(batch, "convert", _misbehaving)
+    src = tmp_path / "in"
+    src.mkdir()
+    shutil.copy(SAMPLES / "seed.pdf", src / "bug.pdf")
+    assert main(["convert", str(src), "-o", str(tmp_path / "out"), "--verbose", "--jobs", "1"]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" in err and "ZeroDivisionError" in err
+
+
+def test_bad_inputs_each_give_one_record(tmp_path):
+    from pypdf import PdfReader, PdfWriter
+    from reportlab.pdfgen import canvas
+
+    src = _samples(tmp_path, ("seed",))
+    (src / "empty.pdf").write_bytes(b"")
+    (src / "text.pdf").write_text("a text file", encoding="utf-8")
+    (src / "image.pdf").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(200))  # a PNG renamed .pdf
+    (src / "truncated.pdf").write_bytes((SAMPLES / "seed.pdf").read_bytes()[:5000])
+    writer = PdfWriter(clone_from=PdfReader(SAMPLES / "seed.pdf"))
+    writer.encrypt(user_password="secret", owner_password="owner", algorithm="AES-128")
+    with (src / "locked.pdf").open("wb") as fh:
+        writer.write(fh)
+    c = canvas.Canvas(str(src / "long.pdf"))  # hundreds of pages, no form
+    for i in range(300):
+        c.drawString(72, 720, f"page {i + 1}")
+        c.showPage()
+    c.save()
+    out = tmp_path / "out"
+    assert main(["convert", str(src), "-o", str(out), "--jobs", "2", "--format", "json,csv"]) == 1
+    # an image renamed .pdf: opened as an image where the pipeline OCRs images (this one is
+    # not a decodable picture), else not a PDF
+    image_code = "bad_image" if HAS_OCR else "not_a_pdf"
+    assert _errors(out) == {
+        "empty.pdf": ("open", "unreadable_file"), "text.pdf": ("open", "not_a_pdf"),
+        "image.pdf": ("open", image_code), "truncated.pdf": ("extract", "corrupt_pdf"),
+        "locked.pdf": ("open", "encrypted_pdf"), "long.pdf": ("normalize", "no_form_found"),
+    }
+    assert sorted(p.name for p in out.glob("*.json")) == ["seed.json"]
+    # with the password the encrypted one converts; the others still fail
+    assert main(["convert", str(src), "-o", str(out), "--password", "secret", "-q"]) == 1
+    assert "locked.pdf" not in _errors(out)
+    locked = json.loads((out / "locked.json").read_text(encoding="utf-8"))
+    assert len(locked["forms"][0]["indicators"]) == 20
+
+
+def test_resume_skips_unchanged_files_and_tables_cover_them(tmp_path, capsys):
+    src = _samples(tmp_path)
+    out = tmp_path / "out"
+    formats = "json,jsonl,csv,xlsx,parquet"
+    assert main(["convert", str(src), "-o", str(out), "--format", formats]) == 0
+    first = {p.name: p.read_bytes() for p in out.iterdir()}
+    json_mtime = (out / "seed.json").stat().st_mtime_ns
+    capsys.readouterr()
+    assert main(["convert", str(src), "-o", str(out), "--format", formats]) == 0
+    assert "0 converted, 2 skipped" in capsys.readouterr().err
+    assert (out / "seed.json").stat().st_mtime_ns == json_mtime  # not rewritten
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == first  # tables cover skipped files
+    # a changed input is converted again; --force redoes every file
+    shutil.copy(SAMPLES / "zhanjiang_2023.pdf", src / "seed.pdf")
+    assert main(["convert", str(src), "-o", str(out), "--format", formats]) == 0
+    assert "1 converted, 1 skipped" in capsys.readouterr().err
+    assert json.loads((out / "seed.json").read_bytes())["forms"][0]["year"] == 2023
+    assert main(["convert", str(src), "-o", str(out), "--format", formats, "--force"]) == 0
+    assert "2 converted, 0 skipped" in capsys.readouterr().err
+
+
+def test_resume_without_json_format_uses_a_hidden_cache(tmp_path, capsys):
+    src = _samples(tmp_path)
+    out = tmp_path / "out"
+    assert main(["convert", str(src), "-o", str(out), "--format", "csv"]) == 0
+    assert not list(out.glob("*.json"))
+    assert sorted(p.name for p in (out / ".perfdecl" / "json").iterdir()) == ["seed.json",
+                                                                              "zhanjiang_2024.json"]
+    before = (out / "indicators.csv").read_bytes()
+    capsys.readouterr()
+    assert main(["convert", str(src), "-o", str(out), "--format", "csv"]) == 0
+    assert "2 skipped" in capsys.readouterr().err
+    assert (out / "indicators.csv").read_bytes() == before
+
+
+def test_a_damaged_earlier_output_is_redone(tmp_path, capsys):
+    src = _samples(tmp_path, ("seed",))
+    out = tmp_path / "out"
+    assert main(["convert", str(src), "-o", str(out)]) == 0
+    (out / "seed.json").write_text("{not json", encoding="utf-8")
+    capsys.readouterr()
+    assert main(["convert", str(src), "-o", str(out)]) == 0
+    assert "1 converted, 0 skipped" in capsys.readouterr().err
+    assert json.loads((out / "seed.json").read_bytes())["source"]["file"] == "seed.pdf"
+
+
+def test_two_jobs_give_the_same_bytes_as_one(tmp_path):
+    src = _samples(tmp_path, ("seed", "two_forms", "zhanjiang_2023", "zhanjiang_2024"))
+    (src / "bad.pdf").write_bytes(b"%PDF-1.7 nothing")
+    outs = []
+    for jobs in ("1", "2"):
+        out = tmp_path / f"out{jobs}"
+        assert main(["convert", str(src), "-o", str(out), "-j", jobs, "-q",
+                     "--format", "json,jsonl,csv,xlsx,parquet"]) == 1
+        outs.append({p.name: p.read_bytes() for p in out.iterdir()})
+    assert outs[0] == outs[1]
+    files = [f["file"] for f in _table(tmp_path / "out2", "forms")]
+    assert files == ["seed.pdf", "two_forms.pdf", "two_forms.pdf", "zhanjiang_2023.pdf",
+                     "zhanjiang_2024.pdf"]
+
+
+def test_same_stem_in_two_folders(tmp_path):
+    src = tmp_path / "in"
+    (src / "a").mkdir(parents=True)
+    (src / "b").mkdir()
+    shutil.copy(SAMPLES / "seed.pdf", src / "a" / "form.pdf")
+    shutil.copy(SAMPLES / "zhanjiang_2024.pdf", src / "b" / "Form.pdf")
+    out = tmp_path / "out"
+    assert main(["convert", str(src), "-o", str(out), "--format", "json,csv", "-q"]) == 0
+    assert sorted(p.name for p in out.glob("*.json")) == ["Form-2.json", "form.json"]
+    paths = {r["path"].replace(os.sep, "/").rsplit("/", 2)[-2] for r in _table(out, "forms")}
+    assert paths == {"a", "b"}
+
+
+def test_summary_counts_warnings_by_code(tmp_path):
+    src = _samples(tmp_path, ("seed", "zhanjiang_2023"))
+    summary = run_batch(sorted(src.iterdir()), Options(out=tmp_path / "out"), jobs=2)
+    assert (summary.files, summary.ok, summary.failed, summary.skipped) == (2, 2, 0, 0)
+    assert summary.forms == 2 and summary.indicators > 30 and summary.pages >= 3
+    assert summary.warnings["sum_mismatch"] == 1
+    assert summary.peak_rss_kb > 0
+    line = summary.line()
+    assert "2 converted" in line and "sum_mismatch 1" in line
+
+
+def test_progress_plain_lines_when_not_a_terminal():
+    stream = io.StringIO()
+    progress = Progress(stream, interval=0.0)
+    s = Summary(files=4, ok=1, failed=1, pages=3)
+    progress.update(s, 2.0)
+    text = stream.getvalue()
+    assert text.startswith("perfdecl: [2/4]") and "ETA 00:00:02" in text and "\r" not in text
+
+
+def test_progress_redraws_one_line_on_a_terminal():
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    stream = Tty()
+    progress = Progress(stream)
+    s = Summary(files=2, ok=2, pages=5)
+    progress.update(s, 1.0)
+    progress.close()
+    assert stream.getvalue().startswith("\r\x1b[K[2/2] 100%") and stream.getvalue().endswith("\n")
+
+
+def test_quiet_prints_only_errors(tmp_path, capsys):
+    src = _samples(tmp_path, ("seed",))
+    (src / "x.pdf").write_bytes(b"nope")
+    assert main(["convert", str(src), "-o", str(tmp_path / "out"), "-q"]) == 1
+    err = capsys.readouterr().err
+    assert err.strip().splitlines() == [f"error: {src / 'x.pdf'}: [open/not_a_pdf] not a PDF: "
+                                        "the file does not start with %PDF"]
+
+
+def test_usage_errors(tmp_path):
+    src = _samples(tmp_path, ("seed",))
+    assert main(["convert", str(src), "-o", str(tmp_path / "o"), "--jobs", "0"]) == 2
+    assert main(["convert", str(src), "-o", str(tmp_path / "o"), "--timeout", "-1"]) == 2
+    assert main(["convert", str(src), "-o", str(tmp_path / "o"), "--format", "json,docx"]) == 2
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="uses fork and SIGINT")
+def test_interrupt_leaves_no_partial_output(tmp_path):
+    """Ctrl-C: workers stopped, no half-written table; converted JSON stays (a rerun resumes)."""
+    src = tmp_path / "in"
+    src.mkdir()
+    shutil.copy(SAMPLES / "seed.pdf", src / "a.pdf")  # first in order: converts, then the hangs
+    for i in range(6):
+        shutil.copy(SAMPLES / "seed.pdf", src / f"hang{i}.pdf")
+    out = tmp_path / "out"
+    ctx = multiprocessing.get_context("fork")
+
+    def run():
+        batch.convert = _misbehaving
+        sys.exit(main(["convert", str(src), "-o", str(out), "--format", "json,csv,jsonl", "-q",
+                       "--jobs", "2", "--timeout", "0"]))
+
+    proc = ctx.Process(target=run)
+    proc.start()
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and not (out / "a.json").exists():
+        time.sleep(0.05)
+    time.sleep(0.3)
+    os.kill(proc.pid, signal.SIGINT)
+    proc.join(20)
+    assert proc.exitcode == 130
+    assert sorted(p.name for p in out.iterdir()) == ["a.json"]
+
+
+def test_bench_script_runs(tmp_path):
+    """The benchmark (a script, `make bench`) on two files, so that it does not rot."""
+    import subprocess
+
+    out = tmp_path / "bench.json"
+    subprocess.run([sys.executable, str(SAMPLES.parent / "bench" / "bench_pipeline.py"), "--files", "2",
+                    "--scanned", "0", "--json", str(out)], check=True, capture_output=True, timeout=300)
+    figures = json.loads(out.read_text(encoding="utf-8"))
+    assert figures["text"]["files"] == 2 and figures["text"]["jobs2"]["failed"] == 0
+    assert set(figures["targets"]) == {"pipeline ≤ 2× floor", "2 jobs ≥ 1.8× 1 job",
+                                       "peak RSS per worker < 300 MB"}

@@ -1,0 +1,121 @@
+"""The OCR engine interface: both engines read the same cells of a rendered form into lines per
+cell; names and versions for `source.ocr_engine`; rapidocr never downloads; tesseract runs one
+process for many crops."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pdfplumber
+import pytest
+
+from perfdecl.errors import OcrEngineError
+from perfdecl.extract.ocr.engines import (DEFAULT_ENGINE, ENGINES, OcrEngine, OcrLine, PageText,
+                                          RapidOcrEngine, TesseractEngine, assign_to_cells,
+                                          get_engine)
+from perfdecl.extract.ocr.render import render_pdf_pages
+from perfdecl.extract.ocr.repair import Repairer
+from perfdecl.extract.text import clean_text
+from perfdecl.extract.textlayer import TABLE_SETTINGS, read_page
+
+from samplecases import SAMPLES
+
+HAS_TESSERACT = shutil.which("tesseract") is not None
+DPI = 200
+
+
+@pytest.fixture(scope="module")
+def budget_block():
+    """The seed's budget block rendered at 200 dpi: the image (cropped to the block) and the
+    text layer's cells in it (box in the crop's pixels, cleaned text)."""
+    pdf_path = SAMPLES / "seed.pdf"
+    with pdfplumber.open(pdf_path) as pdf:
+        table = next(i for i in read_page(pdf.pages[0], TABLE_SETTINGS) if hasattr(i, "cells"))
+    cells = [c for c in table.cells if 1 <= c.row <= 6 and c.col >= 1 and clean_text(c.text)]
+    page = next(iter(render_pdf_pages(pdf_path, [1], DPI)))
+    s = page.scale
+    x0 = min(c.bbox[0] for c in cells) * s - 10
+    y0 = min(c.bbox[1] for c in cells) * s - 10
+    x1 = max(c.bbox[2] for c in cells) * s + 10
+    y1 = max(c.bbox[3] for c in cells) * s + 10
+    image = page.image[int(y0):int(y1), int(x0):int(x1)].copy()
+    boxes = [(c.bbox[0] * s - x0, c.bbox[1] * s - y0, c.bbox[2] * s - x0, c.bbox[3] * s - y0)
+             for c in cells]
+    return image, boxes, [clean_text(c.text) for c in cells]
+
+
+def _check_reading(engine: OcrEngine, budget_block, min_right: float):
+    image, boxes, texts = budget_block
+    read = engine.read_page(image, boxes)
+    assert isinstance(read, PageText) and len(read.cells) == len(boxes)
+    assert read.engine_seconds > 0
+    # compared after the character confusions (engines write ASCII brackets for （）)
+    confuse = Repairer().confuse
+    got = [clean_text(confuse("".join(ln.text for ln in lines)).text) for lines in read.cells]
+    right = sum(g == t for g, t in zip(got, texts))
+    assert right >= min_right * len(texts), list(zip(texts, got))
+    for lines, (bx0, by0, bx1, by1) in zip(read.cells, boxes):
+        for line in lines:
+            cx, cy = (line.box[0] + line.box[2]) / 2, (line.box[1] + line.box[3]) / 2
+            assert bx0 - 1 <= cx <= bx1 + 1 and by0 - 1 <= cy <= by1 + 1
+            assert 0.0 <= line.confidence <= 1.0
+
+
+def test_rapidocr_reads_the_cells(budget_block):
+    engine = get_engine("rapidocr")
+    assert isinstance(engine, RapidOcrEngine) and isinstance(engine, OcrEngine)
+    assert re.fullmatch(r"rapidocr \d+\.\d+\.\d+ PP-OCRv\d+ small", engine.describe())
+    _check_reading(engine, budget_block, 1.0)
+
+
+@pytest.mark.skipif(not HAS_TESSERACT, reason="tesseract not installed (.ci/run installs it)")
+def test_tesseract_reads_the_cells_in_one_process(budget_block, monkeypatch):
+    engine = get_engine("tesseract")
+    assert isinstance(engine, TesseractEngine)
+    assert re.fullmatch(r"tesseract \d+\.\d+(\.\d+)? chi_sim", engine.describe())
+    calls = []
+    real = engine._data
+    monkeypatch.setattr(engine, "_data", lambda source, psm: calls.append(source) or real(source, psm))
+    _check_reading(engine, budget_block, 0.75)  # chi_sim's small model slips on some labels
+    # one tesseract run for all the cell crops (a list file), one for the rest of the page
+    assert len(calls) == 2 and calls[0].endswith("list.txt")
+
+
+def test_engines_by_name():
+    assert DEFAULT_ENGINE in ENGINES and set(ENGINES) == {"rapidocr", "tesseract"}
+    assert get_engine() is get_engine(DEFAULT_ENGINE)  # built once, reused
+    assert get_engine("RapidOCR") is get_engine("rapidocr")
+    with pytest.raises(OcrEngineError, match="unknown OCR engine"):
+        get_engine("abbyy")
+
+
+def test_rapidocr_models_ship_in_the_wheel_and_nothing_is_downloaded(monkeypatch):
+    import rapidocr
+    from rapidocr.utils import download_file
+
+    def no_download(*args, **kwargs):
+        raise AssertionError("rapidocr tried to download a file")
+
+    monkeypatch.setattr(download_file.DownloadFile, "run", classmethod(no_download))
+    engine = RapidOcrEngine({"text_score": 0.31})  # a new instance: its models load now
+    models = Path(rapidocr.__file__).parent / "models"
+    assert (models / "PP-OCRv6_det_small.onnx").is_file() and (models / "PP-OCRv6_rec_small.onnx").is_file()
+    img = np.full((120, 400), 255, np.uint8)
+    assert engine.read_lines(img) == []
+    # the recognition model carries its character list: no dictionary file is fetched either
+    rec = engine._ocr._load_rec_model()
+    assert rec.session.have_key()
+
+
+def test_lines_are_assigned_to_cells_by_centre():
+    cells = [(0, 0, 100, 50), (100, 0, 300, 50), (0, 50, 300, 120)]
+    lines = [OcrLine("a", (10, 10, 60, 40), 0.9),
+             OcrLine("b", (90, 10, 160, 40), 0.8),   # crosses the rule; centre in cell 1
+             OcrLine("c", (20, 60, 280, 90), 0.95),
+             OcrLine("title", (0, -80, 300, -40), 0.99)]
+    page = assign_to_cells(lines, cells)
+    assert [[ln.text for ln in c] for c in page.cells] == [["a"], ["b"], ["c"]]
+    assert [ln.text for ln in page.loose] == ["title"]

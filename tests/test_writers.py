@@ -1,0 +1,181 @@
+"""Writers: formula escaping, CSV / XLSX / Parquet / JSON Lines tables, atomic and repeatable."""
+
+import csv
+import io
+import json
+import zipfile
+
+import openpyxl
+import pyarrow.parquet as pq
+import pytest
+
+import perfdecl
+from perfdecl.models import BudgetItem, Document, Form, Indicator, Source, Target, Warning
+from perfdecl.writers import (TABLE_COLUMNS, FlatSink, csv_bytes, document_rows, escape_formula,
+                              formula_risk)
+
+from samplecases import SAMPLES
+
+
+@pytest.mark.parametrize("text, escaped", [
+    ("=1+1", True), ("=HYPERLINK(\"x\")", True), ("@SUM(A1)", True), ("+A1", True),
+    ("-A1", True), ("-x", True), ("+1+cmd|' /C calc'!A0", True), ("-1-1", True), ("-=1", True),
+    ("-5", False), ("+3.5%", False), ("-1,234.50", False), ("=", False), ("-", False),
+    ("≥95%", False), ("广州", False), ("", False), ("5-10", False), ("a=b", False),
+])
+def test_formula_risk(text, escaped):
+    assert formula_risk(text) is escaped
+    assert escape_formula(text) == ("'" + text if escaped else text)
+
+
+def _doc(**form_fields) -> Document:
+    form = Form(title="项目支出绩效目标表", form_type="project", pages=[1], **form_fields)
+    return Document(source=Source(file="x.pdf", sha256="0" * 64, page_count=1, method="text"),
+                    forms=[form], warnings=[Warning(code="sum_mismatch", message="=bad", page=1)])
+
+
+def _hostile_doc() -> Document:
+    target = Target(raw="=1+1", kind="text")
+    return _doc(
+        department="@部门", project_name="-项目", overall_goal="+目标", goals={"中期目标": "=x"},
+        budget=[BudgetItem(group="项目资金", item="=SUM(A1:A2)", amount=1200.5, unit="万元",
+                           amount_raw="1,200.50", page=1)],
+        indicators=[Indicator(level1="产出指标", level2="数量指标", level1_code="output",
+                              level2_code="quantity", name="-人数", annual_target=target,
+                              extra={"备注": "=cmd"}, page=1)],
+    )
+
+
+def test_csv_never_holds_a_formula(tmp_path):
+    sink = FlatSink(tmp_path, ["csv"])
+    sink.add(document_rows(_hostile_doc(), "in/x.pdf"))
+    sink.finish([{"file": "=evil.pdf", "stage": "open", "code": "not_a_pdf", "message": "-x"}])
+    for name in TABLE_COLUMNS:
+        text = (tmp_path / f"{name}.csv").read_bytes().decode("utf-8-sig")
+        for row in csv.reader(io.StringIO(text)):
+            for cell in row:
+                assert not formula_risk(cell), (name, cell)
+    budget = list(csv.DictReader(io.StringIO((tmp_path / "budget.csv").read_bytes().decode("utf-8-sig"))))
+    assert budget[0]["item"] == "'=SUM(A1:A2)" and budget[0]["amount"] == "1200.5"
+    ind = list(csv.DictReader(io.StringIO((tmp_path / "indicators.csv").read_bytes().decode("utf-8-sig"))))
+    assert ind[0]["annual_raw"] == "'=1+1" and ind[0]["name"] == "'-人数"
+    assert json.loads(ind[0]["extra"]) == {"备注": "=cmd"}  # JSON text starts with {: not escaped
+    errors = csv_bytes([{"file": "=evil.pdf", "stage": "open", "code": "c", "message": "m"}],
+                       ["file", "stage", "code", "message"]).decode("utf-8-sig")
+    assert "'=evil.pdf" in errors
+
+
+def test_xlsx_stores_text_as_text_and_numbers_as_numbers(tmp_path):
+    sink = FlatSink(tmp_path, ["xlsx"])
+    sink.add(document_rows(_hostile_doc(), "in/x.pdf"))
+    sink.finish([{"file": "=evil.pdf", "stage": "open", "code": "not_a_pdf", "message": "#N/A"}])
+    wb = openpyxl.load_workbook(tmp_path / "perfdecl.xlsx")
+    assert wb.sheetnames == ["forms", "budget", "tasks", "indicators", "facts", "warnings", "errors"]
+    for ws in wb.worksheets:
+        assert ws.freeze_panes == "A2"
+        assert ws.auto_filter.ref.startswith("A1:")
+        assert [c.value for c in ws[1]] == [c for c, _ in
+                                           (TABLE_COLUMNS.get(ws.title) or [(h, "") for h in
+                                            ("file", "stage", "code", "message")])]
+        for row in ws.iter_rows(min_row=2):
+            for cell in row:
+                assert cell.data_type != "f", (ws.title, cell.coordinate, cell.value)
+    budget = wb["budget"]
+    item, amount = budget["D2"], budget["E2"]
+    assert (item.value, item.data_type, item.quotePrefix) == ("=SUM(A1:A2)", "s", True)
+    assert (amount.value, amount.data_type) == (1200.5, "n")
+    assert budget["B2"].value == 0 and budget["B2"].data_type == "n"  # form_index
+    assert wb["errors"]["D2"].value == "#N/A" and wb["errors"]["D2"].data_type == "s"
+    widths = [budget.column_dimensions[c].width for c in "ABCD"]
+    assert all(8 <= w <= 60 for w in widths)
+
+
+def test_parquet_types(tmp_path):
+    sink = FlatSink(tmp_path, ["parquet"])
+    sink.add(document_rows(_hostile_doc(), "in/x.pdf"))
+    sink.finish([])
+    table = pq.read_table(tmp_path / "indicators.parquet")
+    assert table.column_names == [c for c, _ in TABLE_COLUMNS["indicators"]]
+    assert str(table.schema.field("form_index").type) == "int64"
+    assert str(table.schema.field("annual_value").type) == "double"
+    assert str(table.schema.field("annual_deadline_recurring").type) == "bool"
+    assert table.column("annual_raw").to_pylist() == ["=1+1"]  # not a spreadsheet: kept as is
+    empty = pq.read_table(tmp_path / "facts.parquet")
+    assert empty.num_rows == 0 and empty.column_names == [c for c, _ in TABLE_COLUMNS["facts"]]
+
+
+def test_all_formats_repeatable_and_complete(tmp_path):
+    doc = perfdecl.convert(SAMPLES / "two_forms.pdf")
+
+    def write(out):
+        out.mkdir()
+        sink = FlatSink(out, ["jsonl", "csv", "xlsx", "parquet"])
+        sink.add(document_rows(doc, "two_forms.pdf"), json.dumps(doc.model_dump(mode="json"),
+                                                                ensure_ascii=False))
+        sink.finish([])
+        return {p.name: p.read_bytes() for p in out.iterdir()}
+
+    a, b = write(tmp_path / "a"), write(tmp_path / "b")
+    assert a == b
+    assert not [n for n in a if n.startswith(".")]  # no spool or temporary file left
+    assert set(a) == {f"{t}.{ext}" for t in TABLE_COLUMNS for ext in ("csv", "parquet")} | {
+        "documents.jsonl", "perfdecl.xlsx"}
+    lines = a["documents.jsonl"].decode().splitlines()
+    assert len(lines) == 1 and json.loads(lines[0])["source"]["file"] == "two_forms.pdf"
+    with zipfile.ZipFile(tmp_path / "a" / "perfdecl.xlsx") as zf:
+        assert {i.date_time for i in zf.infolist()} == {(2000, 1, 1, 0, 0, 0)}
+    forms = list(csv.DictReader(io.StringIO(a["forms.csv"].decode("utf-8-sig"))))
+    assert [(f["form_index"], f["form_type"], f["pages"]) for f in forms] == [
+        ("0", "department", "1,2"), ("1", "project", "3")]
+    wb = openpyxl.load_workbook(tmp_path / "a" / "perfdecl.xlsx")
+    assert (wb["forms"]["B3"].value, wb["forms"]["D3"].value) == (1, "project")
+    n_ind = sum(len(f.indicators) for f in doc.forms)
+    assert wb["indicators"].max_row == n_ind + 1
+    assert pq.read_table(tmp_path / "a" / "indicators.parquet").num_rows == n_ind
+
+
+def test_contract_columns_present():
+    """The contract's listed columns, by name, in every flat table."""
+    target = ["raw", "kind", "op", "value", "scale", "unit", "normalized_value"]
+    need = {
+        "forms": ["file", "form_index", "title", "form_type", "pages", "year", "department",
+                  "project_name", "overall_goal"],
+        "budget": ["file", "form_index", "group", "item", "amount", "unit", "page", "confidence"],
+        "tasks": ["file", "form_index", "name", "content", "funds", "funds_unit", "expected_goal",
+                  "page", "confidence"],
+        "indicators": ["file", "form_index", "level1", "level2", "level1_code", "level2_code", "name"]
+                      + [f"period_{f}" for f in target] + [f"annual_{f}" for f in target]
+                      + ["page", "confidence"],
+    }
+    for table, cols in need.items():
+        have = [c for c, _ in TABLE_COLUMNS[table]]
+        assert set(cols) <= set(have), (table, set(cols) - set(have))
+    # contract additions carried too
+    assert {"amount_raw"} <= {c for c, _ in TABLE_COLUMNS["budget"]}
+    assert {"funds_raw"} <= {c for c, _ in TABLE_COLUMNS["tasks"]}
+    assert {"extra", "annual_basis", "annual_low", "annual_high", "annual_deadline_month",
+            "annual_direction"} <= {c for c, _ in TABLE_COLUMNS["indicators"]}
+    assert {"goals"} <= {c for c, _ in TABLE_COLUMNS["forms"]}
+    assert {"group", "item", "value", "unit", "raw"} <= {c for c, _ in TABLE_COLUMNS["facts"]}
+
+
+def test_interrupted_sink_leaves_nothing(tmp_path):
+    sink = FlatSink(tmp_path, ["jsonl", "csv", "xlsx", "parquet"])
+    sink.add(document_rows(_hostile_doc(), "x.pdf"), "{}")
+    sink.abort()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_non_finite_numbers_are_null_everywhere(tmp_path):
+    from perfdecl.writers import document_json, document_line
+
+    doc = _doc(budget=[BudgetItem(group="项目资金", item="年度资金总额", amount=float("inf"), unit="万元",
+                                  amount_raw="9" * 400, page=1)])
+    assert json.loads(document_json(doc))["forms"][0]["budget"][0]["amount"] is None
+    assert json.loads(document_line(doc))["forms"][0]["budget"][0]["amount"] is None
+    assert "Infinity" not in document_json(doc).decode()
+    sink = FlatSink(tmp_path, ["csv", "xlsx", "parquet"])
+    sink.add(document_rows(doc))
+    sink.finish([])
+    assert openpyxl.load_workbook(tmp_path / "perfdecl.xlsx")["budget"]["E2"].value is None
+    assert pq.read_table(tmp_path / "budget.parquet").column("amount").to_pylist() == [None]
