@@ -7,13 +7,14 @@ them per archive; the defaults suit the ruled forms governments print.
 from __future__ import annotations
 
 import bisect
+from contextlib import contextmanager, suppress
 import logging
 from pathlib import Path
 
 import pdfplumber
 from pdfminer.pdfdocument import PDFPasswordIncorrect
 from pdfminer.pdfparser import PDFSyntaxError
-from pdfplumber.utils.exceptions import PdfminerException
+from pdfplumber.utils.exceptions import MalformedPDFException, PdfminerException
 
 from ..errors import CorruptPdfError, EncryptedPdfError, NotAPdfError
 from .chars import chars_bbox, dedupe_overprint, group_lines, line_text
@@ -56,18 +57,35 @@ def extract_text_layer(path: str | Path, *, password: str | None = None,
                              method="text", unusable_pages=unusable)
 
 
+@contextmanager
 def open_pdf(path: Path, password: str | None = None):
-    """pdfplumber's PDF (a context manager), or the typed error saying why it cannot be opened."""
+    """pdfplumber's PDF, or the typed error saying why it cannot be opened.
+
+    Closing a damaged PDF can raise too (pdfplumber re-reads pages then): that becomes the same
+    typed error, unless another error is already on its way out.
+    """
     with path.open("rb") as fh:
         if not fh.read(1024).lstrip().startswith(b"%PDF"):
             raise NotAPdfError("not a PDF: the file does not start with %PDF", file=str(path))
     try:
-        return pdfplumber.open(path, password=password or "")
+        pdf = pdfplumber.open(path, password=password or "")
     except PdfminerException as exc:
         raise _open_error(exc, path) from exc
     except PDFPasswordIncorrect as exc:
         raise EncryptedPdfError("the PDF is encrypted; pass its password", file=str(path)) from exc
     except PDFSyntaxError as exc:
+        raise CorruptPdfError(f"the PDF cannot be parsed: {exc}", file=str(path)) from exc
+    try:
+        yield pdf
+    except BaseException:
+        with suppress(Exception):
+            pdf.close()
+        raise
+    try:
+        pdf.close()
+    except PdfminerException as exc:
+        raise _open_error(exc, path) from exc
+    except (PDFSyntaxError, MalformedPDFException, ValueError, KeyError, TypeError) as exc:
         raise CorruptPdfError(f"the PDF cannot be parsed: {exc}", file=str(path)) from exc
 
 
@@ -79,7 +97,7 @@ def read_pages(pdf, path: Path, settings: dict):
             yield page, read_page(page, settings)
     except PdfminerException as exc:
         raise _open_error(exc, path) from exc
-    except (PDFSyntaxError, ValueError, KeyError, TypeError) as exc:
+    except (PDFSyntaxError, MalformedPDFException, ValueError, KeyError, TypeError) as exc:
         raise CorruptPdfError(f"the PDF cannot be parsed: {exc}", file=str(path)) from exc
 
 

@@ -173,8 +173,8 @@ def test_damaged_pdfs_give_clean_errors(tmp_path_factory, name, seed):
 
 
 # The smallest damaged inputs found that let a pdfplumber exception escape `convert` (one byte
-# each, in seed_two_pages.pdf): pdfplumber's PDF.close(), run by `with pdf:` in
-# extract/textlayer.py, iterates the pages again and raises, replacing the CorruptPdfError.
+# each, in seed_two_pages.pdf): pdfplumber's PDF.close() iterates the pages again and raises, and
+# a malformed MediaBox raises pdfplumber's own MalformedPDFException. Both are now typed errors.
 ESCAPES = {
     # `/Type /Page` → `/Type \xc4Page`: PdfminerException(PSSyntaxError "Invalid dictionary construct")
     "page_type": (b"/Type /Page\n", b"/Type \xc4Page\n"),
@@ -183,8 +183,6 @@ ESCAPES = {
 }
 
 
-@pytest.mark.xfail(reason="extract/textlayer.py: pdfplumber's close() re-raises a page parse error "
-                          "after `with pdf:`; reported to the lead (their code)", strict=False)
 @pytest.mark.parametrize("case", sorted(ESCAPES))
 def test_known_escapes_from_the_text_layer(tmp_path, case):
     old, new = ESCAPES[case]
