@@ -4,6 +4,8 @@ import csv
 import json
 import shutil
 
+import pytest
+
 from perfdecl.cli import main
 
 from samplecases import SAMPLES
@@ -107,7 +109,6 @@ def test_all_formats_at_once(tmp_path):
 
 def test_ocr_options(tmp_path, capsys):
     from perfdecl.cli import HAS_OCR, find_inputs
-    import pytest
 
     if not HAS_OCR:
         pytest.skip("the pipeline has no OCR options yet")
