@@ -600,15 +600,10 @@ def render_libreoffice(opts: dict, grids: list[Grid], out: Path) -> bool:
     with tempfile.TemporaryDirectory() as tmp:
         xlsx = Path(tmp) / (out.stem + ".xlsx")
         wb.save(xlsx)
-        profile = Path(tmp) / "profile"
-        subprocess.run(
-            [soffice, f"-env:UserInstallation=file://{profile}", "--headless",
-             "--convert-to", "pdf", "--outdir", tmp, str(xlsx)],
-            check=True, capture_output=True, timeout=180,
-        )
-        data = (Path(tmp) / (out.stem + ".pdf")).read_bytes()
+        data = soffice_pdf(soffice, xlsx, "pdf")
     out.write_bytes(pin_pdf_stamps(data))
     return True
+
 
 
 def _cell_align(cell: Cell) -> str:
@@ -785,13 +780,7 @@ def render_docx(opts: dict, grids: list[Grid], out: Path) -> bool:
     with tempfile.TemporaryDirectory() as tmp:
         src = Path(tmp) / (out.stem + ".docx")
         document.save(src)
-        profile = Path(tmp) / "profile"
-        subprocess.run(
-            [soffice, f"-env:UserInstallation=file://{profile}", "--headless",
-             "--convert-to", "pdf:writer_pdf_Export", "--outdir", tmp, str(src)],
-            check=True, capture_output=True, timeout=180,
-        )
-        data = (Path(tmp) / (out.stem + ".pdf")).read_bytes()
+        data = soffice_pdf(soffice, src, "pdf:writer_pdf_Export")
     out.write_bytes(pin_pdf_stamps(data))
     return True
 
@@ -834,15 +823,21 @@ def render_xlsx_file(opts: dict, grids: list[Grid], out: Path) -> bool:
     with tempfile.TemporaryDirectory() as tmp:
         xlsx = Path(tmp) / (out.stem + ".xlsx")
         wb.save(xlsx)
-        profile = Path(tmp) / "profile"
-        subprocess.run(
-            [soffice, f"-env:UserInstallation=file://{profile}", "--headless",
-             "--convert-to", "pdf", "--outdir", tmp, str(xlsx)],
-            check=True, capture_output=True, timeout=180,
-        )
-        data = (Path(tmp) / (out.stem + ".pdf")).read_bytes()
+        data = soffice_pdf(soffice, xlsx, "pdf")
     out.write_bytes(pin_pdf_stamps(data))
     return True
+
+
+def soffice_pdf(soffice: str, src: Path, target: str) -> bytes:
+    """`src` printed to PDF by LibreOffice (`target`: its --convert-to filter), with a throwaway
+    user profile so that runs do not depend on the machine's."""
+    profile = src.parent / "profile"
+    subprocess.run(
+        [soffice, f"-env:UserInstallation=file://{profile}", "--headless",
+         "--convert-to", target, "--outdir", str(src.parent), str(src)],
+        check=True, capture_output=True, timeout=180,
+    )
+    return (src.parent / (src.stem + ".pdf")).read_bytes()
 
 
 def pin_pdf_stamps(data: bytes) -> bytes:
