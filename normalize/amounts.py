@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 from ..extract.text import clean_text
@@ -15,7 +16,8 @@ def parse_amount(text: str | None) -> float | None:
     t = clean_text(text)
     if not _AMOUNT.match(t):
         return None
-    return float(t.replace(",", ""))
+    value = float(t.replace(",", ""))
+    return value if math.isfinite(value) else None  # hundreds of digits overflow to inf: not JSON
 
 
 def bracket_unit(text: str | None) -> str | None:

@@ -71,10 +71,6 @@ def check_sum_mismatch(form: Form) -> list[Warning]:
     )]
 
 
-# forms.py calls the checks by this, their first name; it runs them all
-check_budget_sums = check_form
-
-
 def _groups(form: Form) -> dict[str, list]:
     groups: dict[str, list] = {}
     for b in form.budget:

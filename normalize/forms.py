@@ -15,7 +15,7 @@ from ..extract.text import clean_text
 from ..models import BudgetItem, Fact, Form, Indicator, Task, Warning
 from .amounts import bracket_unit, parse_amount
 from .cells import cell_text, row_provenance
-from .checks import check_budget_sums
+from .checks import check_form
 from .indicators import IndicatorColumns, IndicatorReader
 from .vocabulary import strip_trailing_brackets, vocabulary
 
@@ -146,7 +146,7 @@ class FormBuilder:
                   for project in self.projects]
         warnings = list(self.warnings)
         for f in forms:
-            warnings += check_budget_sums(f)
+            warnings += check_form(f)
         return forms, warnings
 
     def _list_project(self, columns: IndicatorColumns, row, indicators: list[Indicator]) -> dict:
