@@ -7,7 +7,10 @@ gives the same bytes whatever order the workers finished in. Nothing a file does
 hang, a crash of the parser) stops the batch: it becomes one error record.
 
 Resume: a file whose JSON exists with the same input sha256 and file name is not converted again
-(`force` redoes it); its JSON is read back so that the combined outputs still cover it.
+(`force` redoes it); its JSON is read back so that the combined outputs still cover it. Earlier
+outputs count only when they were made with the same settings (perfdecl version, OCR mode, engine
+and settings), recorded in `OUT/.perfdecl/settings.json` at the end of every finished run: other
+settings, or a run that changed them and did not finish, and every file is converted again.
 """
 
 from __future__ import annotations
@@ -24,9 +27,10 @@ import sys
 import time
 import traceback
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from . import __version__
 from .errors import ConvertTimeoutError, InternalError, PerfdeclError, WorkerCrashError
 from .models import Document
 from .pipeline import convert
@@ -35,8 +39,10 @@ from .writers import FLAT_FORMATS, FlatSink, atomic_write, document_json, docume
 
 log = logging.getLogger("perfdecl")
 
-# Hidden folder for the per-file JSON when `json` is not among the formats: resume needs it.
+# Hidden folder for the settings of the last finished run and, when `json` is not among the
+# formats, the per-file JSON: resume needs both.
 CACHE_DIR = ".perfdecl"
+SETTINGS_FILE = "settings.json"
 # A worker is replaced after this many files, so that whatever a parser leaks is given back.
 TASKS_PER_WORKER = 50
 _MAX_MESSAGE = 500
@@ -58,6 +64,19 @@ class Options:
     @property
     def wants_rows(self) -> bool:
         return any(f in FLAT_FORMATS for f in self.formats)
+
+    @property
+    def settings_path(self) -> Path:
+        return self.out / CACHE_DIR / SETTINGS_FILE
+
+    def settings(self) -> dict:
+        """What decides a file's output besides its bytes (the password only opens the file)."""
+        from .extract.ocr.engines import DEFAULT_ENGINE
+
+        kwargs = self.convert_kwargs
+        return {"perfdecl": __version__, "ocr": kwargs.get("ocr") or "auto",
+                "ocr_engine": (kwargs.get("ocr_engine") or DEFAULT_ENGINE).lower(),
+                "ocr_settings": kwargs.get("ocr_settings") or {}}
 
 
 @dataclass
@@ -269,6 +288,9 @@ def run_batch(inputs: list[Path], opts: Options, *, jobs: int | None = None,
     """Convert `inputs` into `opts.out`; returns the summary. Raises KeyboardInterrupt after
     stopping the workers and removing unfinished outputs."""
     opts.out.mkdir(parents=True, exist_ok=True)
+    settings = _settings_bytes(opts)
+    if not opts.force and not _same_settings(opts, settings):
+        opts = replace(opts, force=True)
     tasks = [Task(i, str(p), s) for i, (p, s) in enumerate(zip(inputs, unique_stems(inputs)))]
     summary = Summary(files=len(tasks))
     start = time.monotonic()
@@ -282,11 +304,45 @@ def run_batch(inputs: list[Path], opts: Options, *, jobs: int | None = None,
         summary.seconds = time.monotonic() - start
         sink.finish(summary.errors)
         write_errors(summary.errors, opts.out)
+        atomic_write(opts.settings_path, settings)
     except BaseException:
         sink.abort()
         raise
     summary.seconds = time.monotonic() - start
     return summary
+
+
+def _settings_bytes(opts: Options) -> bytes:
+    return (json.dumps(opts.settings(), ensure_ascii=False, sort_keys=True, indent=2) + "\n").encode()
+
+
+def _same_settings(opts: Options, settings: bytes) -> bool:
+    """Whether the outputs in OUT were made with these settings. If not, the record is removed
+    before anything is converted: until this run finishes, OUT holds outputs of both."""
+    path = opts.settings_path
+    try:
+        earlier = path.read_bytes()
+    except OSError:
+        earlier = None
+    if earlier == settings:
+        return True
+    if earlier is not None:
+        log.warning("%s holds outputs made with other settings (%s); converting every file again",
+                    opts.out, _changes(earlier, opts.settings()))
+        path.unlink(missing_ok=True)
+    return False
+
+
+def _changes(earlier: bytes, now: dict) -> str:
+    try:
+        before = json.loads(earlier)
+    except ValueError:
+        before = None
+    if not isinstance(before, dict):
+        return "unreadable record"
+    return ", ".join(f"{key}: {json.dumps(before.get(key), ensure_ascii=False)} → "
+                     f"{json.dumps(now.get(key), ensure_ascii=False)}"
+                     for key in sorted(set(before) | set(now)) if before.get(key) != now.get(key))
 
 
 def _account(result: dict, summary: Summary) -> None:

@@ -7,7 +7,6 @@ converting all the others), 2 bad usage, 130 interrupted.
 from __future__ import annotations
 
 import argparse
-import inspect
 import json
 import logging
 import os
@@ -17,7 +16,7 @@ from pathlib import Path
 from . import __version__
 from .batch import Options, Progress, default_jobs, run_batch, unique_stems
 from .models import Document
-from .pipeline import convert
+from .pipeline import IMAGE_SUFFIXES, OCR_MODES
 
 log = logging.getLogger("perfdecl")
 
@@ -27,20 +26,9 @@ PDF_SUFFIXES = {".pdf"}
 SHOWN_ERRORS = 20
 
 
-# What the pipeline accepts beyond the first version (OCR): read from its signature, so that the
-# CLI offers only what `convert` takes.
-_CONVERT_PARAMS = set(inspect.signature(convert).parameters)
-HAS_OCR = {"ocr", "ocr_engine"} <= _CONVERT_PARAMS
-
-
 def input_suffixes(images: bool = True) -> set[str]:
-    """Suffixes a folder walk picks up: PDFs, and page images where the pipeline OCRs them."""
-    suffixes = set(PDF_SUFFIXES)
-    if images and HAS_OCR:
-        from .pipeline import IMAGE_SUFFIXES
-
-        suffixes |= set(IMAGE_SUFFIXES)
-    return suffixes
+    """Suffixes a folder walk picks up: PDFs, and page images unless OCR is off."""
+    return PDF_SUFFIXES | set(IMAGE_SUFFIXES) if images else set(PDF_SUFFIXES)
 
 
 def find_inputs(paths: list[str], *, images: bool = True) -> list[Path]:
@@ -112,15 +100,12 @@ def build_parser() -> argparse.ArgumentParser:
     conv.add_argument("--force", action="store_true",
                       help="convert every file again, even where OUT holds its output already")
     conv.add_argument("--password", help="password for encrypted PDFs")
-    if HAS_OCR:
-        from .pipeline import OCR_MODES
-
-        conv.add_argument("--ocr", choices=OCR_MODES, default="auto",
-                          help="auto: OCR pages without a usable text layer, and image files "
-                               "(default); always: every page; never: none (such pages are "
-                               "reported, folders are not searched for images)")
-        conv.add_argument("--ocr-engine", metavar="NAME", default=None,
-                          help="OCR engine (default: the pipeline's, rapidocr; or tesseract)")
+    conv.add_argument("--ocr", choices=OCR_MODES, default="auto",
+                      help="auto: OCR pages without a usable text layer, and image files "
+                           "(default); always: every page; never: none (such pages are "
+                           "reported, folders are not searched for images)")
+    conv.add_argument("--ocr-engine", metavar="NAME", default=None,
+                      help="OCR engine (default: the pipeline's, rapidocr; or tesseract)")
     conv.add_argument("-v", "--verbose", action="store_true",
                       help="log every file, and the traceback of internal errors")
     conv.add_argument("-q", "--quiet", action="store_true", help="no progress and no summary; only errors")
@@ -128,24 +113,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-# kept for callers of the first version
-def _unique_stems(inputs: list[Path]) -> dict[Path, str]:
-    return dict(zip(inputs, unique_stems(inputs)))
-
-
 def run_convert(args: argparse.Namespace) -> int:
-    ocr = getattr(args, "ocr", None)
-    inputs = find_inputs(args.paths, images=ocr != "never")
+    inputs = find_inputs(args.paths, images=args.ocr != "never")
     if not inputs:
         print("perfdecl: no PDF found in the given paths", file=sys.stderr)
         return 2
-    extra = {}
-    if HAS_OCR:
-        extra = {"ocr": args.ocr, "ocr_engine": args.ocr_engine}
-        unknown = _unknown_engine(args.ocr_engine)
-        if unknown:
-            print(f"perfdecl: {unknown}", file=sys.stderr)
-            return 2
+    unknown = _unknown_engine(args.ocr_engine)
+    if unknown:
+        print(f"perfdecl: {unknown}", file=sys.stderr)
+        return 2
+    extra = {"ocr": args.ocr, "ocr_engine": args.ocr_engine}
     opts = Options(out=args.output, formats=args.format, password=args.password,
                    timeout=args.timeout or None, force=args.force, convert_kwargs=extra)
     try:
@@ -183,11 +160,9 @@ def run_convert(args: argparse.Namespace) -> int:
 def _unknown_engine(name: str | None) -> str | None:
     """A message when `--ocr-engine` names no engine the pipeline knows (bad usage, not a failure
     of every file)."""
+    from .extract.ocr.engines import ENGINES
+
     if name is None:
-        return None
-    try:
-        from .extract.ocr.engines import ENGINES
-    except ImportError:
         return None
     if name not in ENGINES:
         return f"unknown OCR engine {name!r}; choose from {', '.join(ENGINES)}"

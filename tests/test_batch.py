@@ -12,9 +12,10 @@ import time
 
 import pytest
 
+import perfdecl
 import perfdecl.batch as batch
 from perfdecl.batch import Options, Progress, Summary, run_batch
-from perfdecl.cli import HAS_OCR, main
+from perfdecl.cli import main
 
 from samplecases import SAMPLES
 
@@ -78,7 +79,9 @@ def test_hang_crash_and_bug_become_error_records(tmp_path, monkeypatch, capsys):
     err = capsys.readouterr().err
     assert "Traceback" not in err and "ZeroDivisionError: a bug" in err
     assert "1 converted" in err and "4 failed" in err
-    assert not [p for p in out.iterdir() if p.name.startswith(".")]
+    # no spool or half-written file left; the hidden folder holds the run's settings only
+    assert [p.relative_to(out).as_posix() for p in sorted(out.rglob(".*"))] == [".perfdecl"]
+    assert [p.name for p in (out / ".perfdecl").iterdir()] == ["settings.json"]
 
 
 @needs_fork
@@ -112,12 +115,10 @@ def test_bad_inputs_each_give_one_record(tmp_path):
     c.save()
     out = tmp_path / "out"
     assert main(["convert", str(src), "-o", str(out), "--jobs", "2", "--format", "json,csv"]) == 1
-    # an image renamed .pdf: opened as an image where the pipeline OCRs images (this one is
-    # not a decodable picture), else not a PDF
-    image_code = "bad_image" if HAS_OCR else "not_a_pdf"
+    # an image renamed .pdf is opened as an image (this one is not a decodable picture)
     assert _errors(out) == {
         "empty.pdf": ("open", "unreadable_file"), "text.pdf": ("open", "not_a_pdf"),
-        "image.pdf": ("open", image_code), "truncated.pdf": ("extract", "corrupt_pdf"),
+        "image.pdf": ("open", "bad_image"), "truncated.pdf": ("extract", "corrupt_pdf"),
         "locked.pdf": ("open", "encrypted_pdf"), "long.pdf": ("normalize", "no_form_found"),
     }
     assert sorted(p.name for p in out.glob("*.json")) == ["seed.json"]
@@ -133,13 +134,13 @@ def test_resume_skips_unchanged_files_and_tables_cover_them(tmp_path, capsys):
     out = tmp_path / "out"
     formats = "json,jsonl,csv,xlsx,parquet"
     assert main(["convert", str(src), "-o", str(out), "--format", formats]) == 0
-    first = {p.name: p.read_bytes() for p in out.iterdir()}
+    first = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
     json_mtime = (out / "seed.json").stat().st_mtime_ns
     capsys.readouterr()
     assert main(["convert", str(src), "-o", str(out), "--format", formats]) == 0
     assert "0 converted, 2 skipped" in capsys.readouterr().err
     assert (out / "seed.json").stat().st_mtime_ns == json_mtime  # not rewritten
-    assert {p.name: p.read_bytes() for p in out.iterdir()} == first  # tables cover skipped files
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == first  # tables cover skipped files
     # a changed input is converted again; --force redoes every file
     shutil.copy(SAMPLES / "zhanjiang_2023.pdf", src / "seed.pdf")
     assert main(["convert", str(src), "-o", str(out), "--format", formats]) == 0
@@ -163,6 +164,49 @@ def test_resume_without_json_format_uses_a_hidden_cache(tmp_path, capsys):
     assert (out / "indicators.csv").read_bytes() == before
 
 
+def test_outputs_of_other_settings_are_not_reused(tmp_path, capsys):
+    src = _samples(tmp_path)
+    out = tmp_path / "out"
+    assert main(["convert", str(src), "-o", str(out), "--ocr", "never"]) == 0
+    record = json.loads((out / ".perfdecl" / "settings.json").read_bytes())
+    assert record == {"ocr": "never", "ocr_engine": "rapidocr", "ocr_settings": {},
+                      "perfdecl": perfdecl.__version__}
+    capsys.readouterr()
+    # the same settings spelled out (the default engine by name): unchanged, skipped
+    assert main(["convert", str(src), "-o", str(out), "--ocr", "never", "--ocr-engine", "rapidocr"]) == 0
+    assert "0 converted, 2 skipped" in capsys.readouterr().err
+    # another OCR mode: every file again, and the user is told why
+    assert main(["convert", str(src), "-o", str(out), "--ocr", "auto"]) == 0
+    err = capsys.readouterr().err
+    assert 'other settings (ocr: "never" → "auto"); converting every file again' in err
+    assert "2 converted, 0 skipped" in err
+    assert json.loads((out / ".perfdecl" / "settings.json").read_bytes())["ocr"] == "auto"
+
+
+class _Interrupt:
+    """A progress display whose first update is a Ctrl-C."""
+
+    def tick(self, summary, seconds):
+        pass
+
+    def update(self, summary, seconds):
+        raise KeyboardInterrupt
+
+
+def test_a_run_that_changed_settings_and_stopped_leaves_no_record(tmp_path, capsys):
+    """Outputs of both settings are in OUT then: the next run cannot trust any of them."""
+    src = _samples(tmp_path, ("seed",))
+    out = tmp_path / "out"
+    assert main(["convert", str(src), "-o", str(out), "--ocr", "never"]) == 0
+    opts = Options(out=out, convert_kwargs={"ocr": "auto"})
+    with pytest.raises(KeyboardInterrupt):
+        run_batch([src / "seed.pdf"], opts, jobs=1, progress=_Interrupt())
+    assert not (out / ".perfdecl" / "settings.json").exists()
+    capsys.readouterr()
+    assert main(["convert", str(src), "-o", str(out), "--ocr", "never"]) == 0
+    assert "1 converted, 0 skipped" in capsys.readouterr().err
+
+
 def test_a_damaged_earlier_output_is_redone(tmp_path, capsys):
     src = _samples(tmp_path, ("seed",))
     out = tmp_path / "out"
@@ -182,7 +226,7 @@ def test_two_jobs_give_the_same_bytes_as_one(tmp_path):
         out = tmp_path / f"out{jobs}"
         assert main(["convert", str(src), "-o", str(out), "-j", jobs, "-q",
                      "--format", "json,jsonl,csv,xlsx,parquet"]) == 1
-        outs.append({p.name: p.read_bytes() for p in out.iterdir()})
+        outs.append({p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()})
     assert outs[0] == outs[1]
     files = [f["file"] for f in _table(tmp_path / "out2", "forms")]
     assert files == ["seed.pdf", "two_forms.pdf", "two_forms.pdf", "zhanjiang_2023.pdf",

@@ -3,6 +3,7 @@
 import csv
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -24,7 +25,8 @@ def test_folder_is_walked_and_json_written(tmp_path):
     src = _copy_samples(tmp_path)
     out = tmp_path / "out"
     assert main(["convert", str(src), "-o", str(out)]) == 0
-    assert sorted(p.name for p in out.iterdir()) == ["errors.csv", "seed.json", "seed_two_pages.json"]
+    assert sorted(p.name for p in out.iterdir()) == [".perfdecl", "errors.csv", "seed.json",
+                                                      "seed_two_pages.json"]
     doc = json.loads((out / "seed.json").read_text(encoding="utf-8"))
     assert doc["schema_version"] == "1"
     assert doc["source"]["file"] == "seed.pdf"
@@ -83,9 +85,11 @@ def test_rerun_writes_the_same_bytes(tmp_path):
     first, second = tmp_path / "a", tmp_path / "b"
     assert main(["convert", str(src), "-o", str(first), "--format", "json,csv"]) == 0
     assert main(["convert", str(src), "-o", str(second), "--format", "json,csv"]) == 0
-    for path in sorted(first.iterdir()):
-        assert path.read_bytes() == (second / path.name).read_bytes(), path.name
-    assert not [p for p in first.iterdir() if p.name.endswith(".part")]
+    files = sorted(p.relative_to(first) for p in first.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(second) for p in second.rglob("*") if p.is_file())
+    assert Path(".perfdecl/settings.json") in files and not [p for p in files if p.suffix == ".part"]
+    for name in files:
+        assert (first / name).read_bytes() == (second / name).read_bytes(), name
 
 
 def test_schema_prints_json_schema(capsys):
@@ -101,17 +105,16 @@ def test_all_formats_at_once(tmp_path):
     assert main(["convert", str(src), "-o", str(out), "--format", "json,jsonl,csv,xlsx,parquet", "-q"]) == 0
     names = {p.name for p in out.iterdir()}
     tables = ("forms", "budget", "tasks", "indicators", "facts", "warnings")
-    assert names == ({"seed.json", "seed_two_pages.json", "errors.csv", "documents.jsonl", "perfdecl.xlsx"}
+    assert names == ({"seed.json", "seed_two_pages.json", "errors.csv", "documents.jsonl", "perfdecl.xlsx",
+                      ".perfdecl"}
                      | {f"{t}.csv" for t in tables} | {f"{t}.parquet" for t in tables})
     lines = (out / "documents.jsonl").read_text(encoding="utf-8").splitlines()
     assert [json.loads(line)["source"]["file"] for line in lines] == ["seed.pdf", "seed_two_pages.pdf"]
 
 
 def test_ocr_options(tmp_path, capsys):
-    from perfdecl.cli import HAS_OCR, find_inputs
+    from perfdecl.cli import find_inputs
 
-    if not HAS_OCR:
-        pytest.skip("the pipeline has no OCR options yet")
     src = _copy_samples(tmp_path, names=("seed",))
     (src / "scan.png").write_bytes(b"\x89PNG\r\n\x1a\n")
     assert [p.name for p in find_inputs([str(src)])] == ["scan.png", "seed.pdf"]
@@ -121,4 +124,4 @@ def test_ocr_options(tmp_path, capsys):
     assert main(["convert", str(src), "-o", str(tmp_path / "o"), "--ocr", "sometimes"]) == 2
     # never: folders are not searched for images, PDFs convert from their text layer
     assert main(["convert", str(src), "-o", str(tmp_path / "o"), "--ocr", "never", "-q"]) == 0
-    assert sorted(p.name for p in (tmp_path / "o").iterdir()) == ["errors.csv", "seed.json"]
+    assert sorted(p.name for p in (tmp_path / "o").iterdir()) == [".perfdecl", "errors.csv", "seed.json"]

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import perfdecl
-from perfdecl.cli import HAS_OCR, main
+from perfdecl.cli import main
 from perfdecl.errors import PerfdeclError
 from perfdecl.extract.grid import Cell, ExtractedDocument, Table, TextLine
 from perfdecl.models import Document
@@ -104,7 +104,7 @@ def test_normalizer_never_raises(doc, name):
 # --- damaged PDFs through convert -----------------------------------------------------------
 
 LIMIT = 30  # seconds per damaged file; none of them should come near it
-OCR_OFF = {"ocr": "never"} if HAS_OCR else {}  # the text path is fuzzed; OCR'ing rubble is slow
+OCR_OFF = {"ocr": "never"}  # the text path is fuzzed; OCR'ing rubble is slow
 
 
 class _Hang(BaseException):
@@ -203,7 +203,7 @@ def test_known_escapes_are_clean_records_in_a_batch(tmp_path):
         (src / f"{case}.pdf").write_bytes(data.replace(old, new, 1))
     shutil.copy(SAMPLES / "seed.pdf", src / "seed.pdf")
     out = tmp_path / "out"
-    args = ["convert", str(src), "-o", str(out), "-q", "--jobs", "2"] + (["--ocr", "never"] if HAS_OCR else [])
+    args = ["convert", str(src), "-o", str(out), "-q", "--jobs", "2", "--ocr", "never"]
     code = main(args)
     rows = list(csv.DictReader(io.StringIO((out / "errors.csv").read_bytes().decode("utf-8-sig"))))
     assert (out / "seed.json").exists()
@@ -225,7 +225,7 @@ def test_damaged_archive_through_the_cli(tmp_path, capsys):
     out = tmp_path / "out"
     start = time.monotonic()
     code = main(["convert", str(src), "-o", str(out), "--jobs", "2", "--timeout", "20",
-                 "--format", "json,csv"] + (["--ocr", "never"] if HAS_OCR else []))
+                 "--format", "json,csv", "--ocr", "never"])
     assert time.monotonic() - start < 25 * 20 / 2 + 10
     err = capsys.readouterr().err
     assert "Traceback" not in err
