@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import math
 import os
 import re
@@ -22,6 +23,8 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from .models import Document, Target
+
+log = logging.getLogger(__name__)
 
 # -- columns ---------------------------------------------------------------------------------
 # Each column is (name, type); the type decides how XLSX and Parquet store it ("str", "int",
@@ -284,7 +287,7 @@ def write_csv_tables(docs: Iterable[Document], out_dir: Path) -> list[Path]:
 # writes the same bytes.
 _XLSX_EPOCH = (2000, 1, 1, 0, 0, 0)
 _XLSX_MAX_CELL = 32767  # Excel's limit on the characters of a cell
-_XLSX_MAX_ROWS = 1_048_576
+_XLSX_MAX_ROWS = 1_048_576  # Excel's limit on the rows of a sheet, header included
 
 
 def _display_width(text: str) -> int:
@@ -292,19 +295,24 @@ def _display_width(text: str) -> int:
     return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
 
 
-def _xlsx_text(value: str) -> str:
+def _xlsx_text(value: str) -> tuple[str, bool]:
+    """The text as a cell can hold it, and whether it had to be cut."""
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
     value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)  # control characters cannot be stored
     if len(value) > _XLSX_MAX_CELL:
-        value = value[:_XLSX_MAX_CELL - 1] + "…"
-    return value
+        return value[:_XLSX_MAX_CELL - 1] + "…", True
+    return value, False
 
 
 def write_xlsx(path: Path, sheets: list[tuple[str, list[Column], Iterable[list], Iterable[list]]]) -> None:
     """One workbook, a sheet per table: header row frozen, filters on, widths from the content,
     numbers stored as numbers. Text a spreadsheet would take for a formula is stored as text with
     the quote-prefix mark (the cell shows the text as it is and is never evaluated).
+
+    A table longer than a sheet goes on in `<name> (2)`, `<name> (3)`…, each with the header. A
+    text longer than a cell can hold is cut (with `…`) and logged; the CSV, Parquet and JSON keep
+    it whole.
 
     `sheets` holds (name, columns, rows, the same rows again): widths need a pass before writing.
     """
@@ -314,31 +322,42 @@ def write_xlsx(path: Path, sheets: list[tuple[str, list[Column], Iterable[list],
     from openpyxl.utils import get_column_letter
 
     wb = Workbook(write_only=True)
-    for name, columns, measure_rows, rows in sheets:
-        ws = wb.create_sheet(title=name)
-        widths = [_display_width(c) for c, _ in columns]
-        for row in measure_rows:
-            for i, v in enumerate(row):
-                if v is not None:
-                    widths[i] = max(widths[i], _display_width(str(v)) if isinstance(v, str) else 12)
+    bold = Font(bold=True)
+
+    def new_sheet(title: str, columns: list[Column], widths: list[int]):
+        ws = wb.create_sheet(title=title)
         for i, w in enumerate(widths, 1):
             ws.column_dimensions[get_column_letter(i)].width = min(max(w + 2, 8), 60)
         ws.freeze_panes = "A2"
-        bold = Font(bold=True)
         header = []
         for c, _ in columns:
             cell = WriteOnlyCell(ws, value=c)
             cell.font = bold
             header.append(cell)
         ws.append(header)
-        n = 1
+        return ws
+
+    def close_sheet(ws, columns: list[Column], n: int) -> None:
+        ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{n}"
+
+    for name, columns, measure_rows, rows in sheets:
+        widths = [_display_width(c) for c, _ in columns]
+        for row in measure_rows:
+            for i, v in enumerate(row):
+                if v is not None:
+                    widths[i] = max(widths[i], _display_width(str(v)) if isinstance(v, str) else 12)
+        part, cut = 1, 0
+        ws, n = new_sheet(name, columns, widths), 1
         for row in rows:
             if n >= _XLSX_MAX_ROWS:
-                break  # Excel's row limit; the CSV and Parquet tables hold every row
+                close_sheet(ws, columns, n)
+                part += 1
+                ws, n = new_sheet(f"{name} ({part})", columns, widths), 1
             out = []
             for v in row:
                 if isinstance(v, str):
-                    v = _xlsx_text(v)
+                    v, was_cut = _xlsx_text(v)
+                    cut += was_cut
                     cell = WriteOnlyCell(ws, value=v)
                     if cell.data_type != "s":  # `=…` would become a formula, `#N/A` an error
                         cell.data_type = "s"
@@ -349,7 +368,14 @@ def write_xlsx(path: Path, sheets: list[tuple[str, list[Column], Iterable[list],
                     out.append(v)
             ws.append(out)
             n += 1
-        ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{n}"
+        close_sheet(ws, columns, n)
+        if part > 1:
+            log.info("%s: table %s has more rows than a sheet holds; continued on %d sheets",
+                     path.name, name, part)
+        if cut:
+            log.warning("%s: %d cell(s) of table %s hold more than Excel's %d characters and were "
+                        "cut; the CSV, Parquet and JSON outputs keep them whole",
+                        path.name, cut, name, _XLSX_MAX_CELL)
     wb.properties.creator = "perfdecl"
     from datetime import datetime
     wb.properties.created = wb.properties.modified = datetime(*_XLSX_EPOCH)

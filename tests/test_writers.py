@@ -6,6 +6,7 @@ import json
 import zipfile
 
 import openpyxl
+from openpyxl.utils import get_column_letter
 import pyarrow.parquet as pq
 import pytest
 
@@ -179,3 +180,36 @@ def test_non_finite_numbers_are_null_everywhere(tmp_path):
     sink.finish([])
     assert openpyxl.load_workbook(tmp_path / "perfdecl.xlsx")["budget"]["E2"].value is None
     assert pq.read_table(tmp_path / "budget.parquet").column("amount").to_pylist() == [None]
+
+
+def test_xlsx_goes_on_to_more_sheets_and_reports_cut_cells(tmp_path, monkeypatch, caplog):
+    """Excel's limits (1,048,576 rows a sheet, 32,767 characters a cell), made small here: no row
+    is dropped, and a cut cell is logged."""
+    import perfdecl.writers as writers
+
+    monkeypatch.setattr(writers, "_XLSX_MAX_ROWS", 3)  # the header and two rows
+    monkeypatch.setattr(writers, "_XLSX_MAX_CELL", 10)
+    names = [f"指标{i}" for i in range(5)]
+    doc = _doc(indicators=[Indicator(level1="产出指标", level2="数量指标", level1_code="output",
+                                     level2_code="quantity", name=n, page=1) for n in names],
+               overall_goal="一二三四五六七八九十十一")
+    sink = FlatSink(tmp_path, ["xlsx"])
+    sink.add(document_rows(doc, "in/x.pdf"))
+    with caplog.at_level("INFO", logger="perfdecl"):
+        sink.finish([])
+    wb = openpyxl.load_workbook(tmp_path / "perfdecl.xlsx")
+    assert wb.sheetnames == ["forms", "budget", "tasks", "indicators", "indicators (2)",
+                             "indicators (3)", "facts", "warnings", "errors"]
+    col = [c for c, _ in TABLE_COLUMNS["indicators"]].index("name")
+    sheets = [wb[t] for t in ("indicators", "indicators (2)", "indicators (3)")]
+    assert [[r[col] for r in ws.iter_rows(min_row=2, values_only=True)] for ws in sheets] == \
+        [names[:2], names[2:4], names[4:]]
+    last = get_column_letter(len(TABLE_COLUMNS["indicators"]))
+    assert [ws.auto_filter.ref for ws in sheets] == [f"A1:{last}3", f"A1:{last}3", f"A1:{last}2"]
+    assert all(ws.freeze_panes == "A2" and ws["A1"].value == "file" for ws in sheets)
+    goal_col = [c for c, _ in TABLE_COLUMNS["forms"]].index("overall_goal") + 1
+    assert wb["forms"].cell(2, goal_col).value == "一二三四五六七八九…"
+    messages = [r.getMessage() for r in caplog.records]
+    assert "perfdecl.xlsx: table indicators has more rows than a sheet holds; continued on 3 sheets" in messages
+    assert ("perfdecl.xlsx: 1 cell(s) of table forms hold more than Excel's 10 characters and were "
+            "cut; the CSV, Parquet and JSON outputs keep them whole") in messages
