@@ -70,14 +70,6 @@ TABLES = tuple(TABLE_COLUMNS)
 ERROR_COLUMNS = ["file", "stage", "code", "message"]
 ERROR_TABLE: list[Column] = [(c, "str") for c in ERROR_COLUMNS]
 
-# Names kept for callers of the first version (the contract's four tables).
-FORM_COLUMNS = [c for c, _ in TABLE_COLUMNS["forms"]]
-BUDGET_COLUMNS = [c for c, _ in TABLE_COLUMNS["budget"]]
-TASK_COLUMNS = [c for c, _ in TABLE_COLUMNS["tasks"]]
-INDICATOR_COLUMNS = [c for c, _ in TABLE_COLUMNS["indicators"]]
-FACT_COLUMNS = [c for c, _ in TABLE_COLUMNS["facts"]]
-WARNING_COLUMNS = [c for c, _ in TABLE_COLUMNS["warnings"]]
-
 FLAT_FORMATS = ("csv", "xlsx", "parquet")
 
 
@@ -155,10 +147,6 @@ def document_line(doc: Document) -> str:
     return json.dumps(_dumped(doc), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
-def write_json(doc: Document, path: Path) -> None:
-    atomic_write(path, document_json(doc))
-
-
 # -- rows ------------------------------------------------------------------------------------
 
 def _json_text(value) -> str | None:
@@ -206,16 +194,6 @@ def document_rows(doc: Document, path: str | None = None) -> dict[str, list[list
                 if isinstance(v, float) and not math.isfinite(v):
                     row[i] = None
     return tables
-
-
-def flat_rows(docs: Iterable[Document]) -> dict[str, list[dict]]:
-    """All tables of several documents as dicts keyed by column name (for callers and tests)."""
-    out: dict[str, list[dict]] = {name: [] for name in TABLES}
-    for doc in docs:
-        for name, rows in document_rows(doc).items():
-            cols = [c for c, _ in TABLE_COLUMNS[name]]
-            out[name].extend(dict(zip(cols, row)) for row in rows)
-    return out
 
 
 # -- spreadsheet safety ----------------------------------------------------------------------
@@ -267,18 +245,6 @@ def write_errors(errors: list[dict], out_dir: Path) -> Path:
     path = out_dir / "errors.csv"
     atomic_write(path, csv_bytes(errors, ERROR_COLUMNS))
     return path
-
-
-def write_csv_tables(docs: Iterable[Document], out_dir: Path) -> list[Path]:
-    """The flat tables of `docs` as CSV in `out_dir` (in memory: for small sets; batches spool)."""
-    sink = FlatSink(out_dir, ["csv"])
-    try:
-        for doc in docs:
-            sink.add(document_rows(doc))
-        return sink.finish([])
-    except BaseException:
-        sink.abort()
-        raise
 
 
 # -- XLSX ------------------------------------------------------------------------------------

@@ -1,0 +1,59 @@
+"""perfdecl.to_frames: the flat tables as typed pandas DataFrames."""
+
+import json
+
+import pandas as pd
+
+import perfdecl
+from perfdecl.writers import TABLE_COLUMNS
+
+from samplecases import SAMPLES
+
+EXPECTED = json.loads((SAMPLES.parent.parent / "shared" / "spec" / "seed-form.expected.json")
+                      .read_text(encoding="utf-8"))
+
+
+def test_seed_tables_hold_the_contract_values_typed():
+    frames = perfdecl.to_frames(perfdecl.convert(SAMPLES / "seed.pdf"))
+    assert {name: f.shape for name, f in frames.items()} == {
+        "forms": (1, 11), "budget": (8, 10), "tasks": (4, 11), "indicators": (20, 41),
+        "facts": (0, 10), "warnings": (1, 5)}
+    for name, frame in frames.items():
+        assert list(frame.columns) == [c for c, _ in TABLE_COLUMNS[name]]
+    form = EXPECTED["forms"][0]
+    budget = frames["budget"]
+    assert budget[["group", "item", "amount", "unit"]].astype(object).values.tolist() == \
+        [[b["group"], b["item"], b["amount"], b["unit"]] for b in form["budget"]]
+    assert str(budget["amount"].dtype) == "Float64" and str(budget["page"].dtype) == "Int64"
+    ind = frames["indicators"]
+    assert ind["name"].tolist() == [i["name"] for i in form["indicators"]]
+    assert ind["annual_normalized_value"].tolist() == [
+        i["annual_target"]["normalized_value"] if i["annual_target"]["normalized_value"] is not None
+        else pd.NA for i in form["indicators"]]
+    assert str(ind["annual_deadline_recurring"].dtype) == "boolean"
+    deadlines = [i["annual_target"]["deadline"] for i in form["indicators"]]
+    assert ind["annual_deadline_recurring"].tolist() == [d["recurring"] if d else pd.NA
+                                                         for d in deadlines]
+    assert ind["annual_deadline_recurring"].sum() == 1  # 资金下达时限: 每年3月底前
+    forms = frames["forms"]
+    # a value the form leaves empty is <NA>: not NaN, not ""
+    assert forms.loc[0, "year"] is pd.NA and forms.loc[0, "goals"] is pd.NA
+    assert forms.loc[0, "department"] == "广州市协作办公室"
+    assert frames["warnings"][["code", "page"]].values.tolist() == [["sum_mismatch", 1]]
+
+
+def test_several_documents_keep_their_order_and_keys():
+    docs = [perfdecl.convert(SAMPLES / n) for n in ("two_forms.pdf", "seed.pdf")]
+    forms = perfdecl.to_frames(docs)["forms"]
+    assert forms[["file", "form_index"]].values.tolist() == [
+        ["two_forms.pdf", 0], ["two_forms.pdf", 1], ["seed.pdf", 0]]
+    # text is never escaped for spreadsheets here
+    budget = perfdecl.to_frames(docs)["budget"]
+    assert not budget["item"].str.startswith("'").any()
+
+
+def test_no_documents_give_empty_typed_tables():
+    frames = perfdecl.to_frames([])
+    assert all(len(f) == 0 for f in frames.values())
+    assert str(frames["indicators"]["annual_value"].dtype) == "Float64"
+    assert str(frames["forms"]["title"].dtype) == "string"
