@@ -126,6 +126,9 @@ class Warning(_Record):
     code: str
     message: str
     page: int | None = None
+    # added: the 0-based index in `forms` of the form the warning is about; null for what is
+    # about a page or the file (ocr_required, OCR warnings, a table before any form title)
+    form_index: int | None = None
 
 
 class Source(_Record):

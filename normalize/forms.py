@@ -110,7 +110,7 @@ class FormBuilder:
         self._indicator_reader: IndicatorReader | None = None
 
     # -- walking ---------------------------------------------------------------------------
-    def build(self) -> tuple[Form, list[Warning]]:
+    def build(self) -> tuple[list[Form], list[Warning]]:
         pages = {self.draft.title_page}
         for item in self.draft.items:
             if isinstance(item, Table):
@@ -144,9 +144,11 @@ class FormBuilder:
         # a list table: one form per project, under the table's title
         forms += [Form(title=self.draft.title, form_type=self.form_type, year=self.year, **project)
                   for project in self.projects]
-        warnings = list(self.warnings)
-        for f in forms:
-            warnings += check_form(f)
+        # the reader's warnings (unknown labels) are about the form drawn under the title
+        main = 0 if forms and forms[0] is form else None
+        warnings = [w.model_copy(update={"form_index": main}) for w in self.warnings]
+        for index, f in enumerate(forms):
+            warnings += [w.model_copy(update={"form_index": index}) for w in check_form(f)]
         return forms, warnings
 
     def _list_project(self, columns: IndicatorColumns, row, indicators: list[Indicator]) -> dict:
@@ -439,8 +441,11 @@ def normalize_document(doc: ExtractedDocument, file_name: str) -> tuple[list[For
     warnings: list[Warning] = []
     for draft in drafts:
         built, form_warnings = FormBuilder(draft, file_name).build()
+        offset = len(forms)  # the builder counts its own forms from 0
         forms.extend(built)
-        warnings.extend(form_warnings)
+        warnings.extend(w if w.form_index is None else
+                        w.model_copy(update={"form_index": w.form_index + offset})
+                        for w in form_warnings)
     for item in orphans:
         if isinstance(item, Table):
             warnings.append(Warning(code="unknown_layout",

@@ -64,7 +64,7 @@ TABLE_COLUMNS: dict[str, list[Column]] = {
                   + [("extra", "str")] + PROVENANCE + PATH,
     "facts": KEY + [("group", "str"), ("item", "str"), ("value", "float"), ("unit", "str"),
                     ("raw", "str")] + PROVENANCE + PATH,
-    "warnings": [("file", "str"), ("code", "str"), ("message", "str"), ("page", "int")] + PATH,
+    "warnings": KEY + [("code", "str"), ("message", "str"), ("page", "int")] + PATH,
 }
 TABLES = tuple(TABLE_COLUMNS)
 ERROR_COLUMNS = ["file", "stage", "code", "message"]
@@ -187,7 +187,7 @@ def document_rows(doc: Document, path: str | None = None) -> dict[str, list[list
             tables["facts"].append(key + [f.group, f.item, f.value, f.unit, f.raw, f.page,
                                           f.confidence, path])
     for w in doc.warnings:
-        tables["warnings"].append([file, w.code, w.message, w.page, path])
+        tables["warnings"].append([file, w.form_index, w.code, w.message, w.page, path])
     for rows in tables.values():  # inf/nan: null, as in the JSON
         for row in rows:
             for i, v in enumerate(row):

@@ -1,7 +1,10 @@
 """The normalizer on hand-made grids: what is and is not a form."""
 
 from perfdecl.extract.grid import Cell, ExtractedDocument, Table, TextLine
+from perfdecl.extract.ocr.document import extract_document
 from perfdecl.normalize.forms import normalize_document
+
+from samplecases import SAMPLES
 
 
 def test_title_with_no_form_under_it_gives_no_form():
@@ -15,3 +18,26 @@ def test_title_with_no_form_under_it_gives_no_form():
     forms, warnings = normalize_document(doc, "x.pdf")
     assert forms == []
     assert [w.code for w in warnings] == ["unknown_layout"]
+
+
+def test_warnings_name_the_form_they_are_about():
+    """A list table gives one form per project; a check's warning carries its form's index."""
+    doc, _ = extract_document((SAMPLES / "project_list_table.pdf"), mode="never")
+    table = next(item for item in doc.items if isinstance(item, Table))
+    blank = next(c for c in table.cells if c.text == "≥99%")  # 社保待遇核定准确率, 2nd project
+    blank.text = ""
+    forms, warnings = normalize_document(doc, "x.pdf")
+    assert [f.project_name for f in forms] == ["劳动人事争议仲裁办案经费", "社会保险经办服务能力建设",
+                                               "高层次人才引进补贴", "零就业家庭就业援助"]
+    assert [(w.code, w.form_index) for w in warnings] == [("missing_target", 1)]
+    assert "社保待遇核定准确率" in warnings[0].message
+
+
+def test_warnings_of_a_later_form_title_count_the_forms_before_it():
+    doc, _ = extract_document((SAMPLES / "two_forms.pdf"), mode="never")
+    cells = [c for item in doc.items if isinstance(item, Table) for c in item.cells]
+    next(c for c in cells if c.text == "≥12场").text = ""  # 开展创业培训场次, the project form
+    forms, warnings = normalize_document(doc, "x.pdf")
+    assert [f.form_type for f in forms] == ["department", "project"]
+    assert [(w.code, w.page, w.form_index) for w in warnings] == [
+        ("sum_mismatch", 1, 0), ("missing_target", 3, 1)]

@@ -17,7 +17,7 @@ def test_seed_tables_hold_the_contract_values_typed():
     frames = perfdecl.to_frames(perfdecl.convert(SAMPLES / "seed.pdf"))
     assert {name: f.shape for name, f in frames.items()} == {
         "forms": (1, 11), "budget": (8, 10), "tasks": (4, 11), "indicators": (20, 41),
-        "facts": (0, 10), "warnings": (1, 5)}
+        "facts": (0, 10), "warnings": (1, 6)}
     for name, frame in frames.items():
         assert list(frame.columns) == [c for c, _ in TABLE_COLUMNS[name]]
     form = EXPECTED["forms"][0]
@@ -39,7 +39,7 @@ def test_seed_tables_hold_the_contract_values_typed():
     # a value the form leaves empty is <NA>: not NaN, not ""
     assert forms.loc[0, "year"] is pd.NA and forms.loc[0, "goals"] is pd.NA
     assert forms.loc[0, "department"] == "广州市协作办公室"
-    assert frames["warnings"][["code", "page"]].values.tolist() == [["sum_mismatch", 1]]
+    assert frames["warnings"][["form_index", "code", "page"]].values.tolist() == [[0, "sum_mismatch", 1]]
 
 
 def test_several_documents_keep_their_order_and_keys():
