@@ -107,7 +107,9 @@ class Summary:
 
 
 @dataclass
-class Task:
+class FileJob:
+    """One input file of the batch (not to be confused with a form's 任务, models.Task)."""
+
     index: int
     path: str  # as given or found, used in errors.csv and the `path` column
     stem: str  # OUT/<stem>.json
@@ -146,7 +148,7 @@ def _cached(json_path: Path, source: Path) -> Document | None:
         return None
 
 
-def process_file(task: Task, opts: Options) -> dict:
+def process_file(task: FileJob, opts: Options) -> dict:
     """Convert (or reuse) one file; never raises. Returns a small, picklable result."""
     start = time.perf_counter()
     result: dict = {"index": task.index, "path": task.path, "status": "failed", "error": None,
@@ -237,11 +239,11 @@ class _Worker:
         self.proc = ctx.Process(target=_worker_main, args=(child, opts), daemon=True)
         self.proc.start()
         child.close()
-        self.task: Task | None = None
+        self.task: FileJob | None = None
         self.started = 0.0
         self.done = 0
 
-    def send(self, task: Task) -> None:
+    def send(self, task: FileJob) -> None:
         self.task, self.started = task, time.monotonic()
         self.conn.send(task)
 
@@ -291,7 +293,7 @@ def run_batch(inputs: list[Path], opts: Options, *, jobs: int | None = None,
     settings = _settings_bytes(opts)
     if not opts.force and not _same_settings(opts, settings):
         opts = replace(opts, force=True)
-    tasks = [Task(i, str(p), s) for i, (p, s) in enumerate(zip(inputs, unique_stems(inputs)))]
+    tasks = [FileJob(i, str(p), s) for i, (p, s) in enumerate(zip(inputs, unique_stems(inputs)))]
     summary = Summary(files=len(tasks))
     start = time.monotonic()
     sink = FlatSink(opts.out, opts.formats)
@@ -369,7 +371,7 @@ def _account(result: dict, summary: Summary) -> None:
              sum(result["warnings"].values()), result["seconds"])
 
 
-def _results(tasks: list[Task], opts: Options, jobs: int, summary: Summary, progress, start):
+def _results(tasks: list[FileJob], opts: Options, jobs: int, summary: Summary, progress, start):
     """Results in input order, from a pool of `jobs` workers."""
     if not tasks:
         return
@@ -384,7 +386,7 @@ def _results(tasks: list[Task], opts: Options, jobs: int, summary: Summary, prog
     next_out = 0
     workers = [_Worker(ctx, opts) for _ in range(jobs)]
 
-    def failure(task: Task, exc: PerfdeclError) -> dict:
+    def failure(task: FileJob, exc: PerfdeclError) -> dict:
         return {"index": task.index, "path": task.path, "status": "failed",
                 "error": _error_record(task.path, exc), "rows": None, "line": None, "seconds": 0.0}
 
