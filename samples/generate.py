@@ -10,7 +10,9 @@ What is where:
                                      (text, rowspan, colspan) - what is printed, nothing else
 * samples/data/expected/<form>.json  the hand-written expected record of that form (contract
                                      version 1, without `pages`) and its warnings, whose `page`
-                                     counts from the form's first page (1 = the first page); a
+                                     counts from the form's first page (1 = the first page)
+                                     and whose `form_index` (default 0) counts the forms of
+                                     this grid; a
                                      list table carrying several projects holds `"forms"`:
                                      [{"rows": [first, last], "form": {…}}] instead of `"form"`,
                                      each form's pages those of its grid rows (0-based, inclusive)
@@ -901,6 +903,7 @@ def expected_document(sample: str, form_names: list[str], spans: list[list[int]]
 
     for gi, (name, span) in enumerate(zip(form_names, spans)):
         exp = load(DATA / "expected" / f"{name}.json")
+        first_form = len(doc["forms"])
         if "forms" in exp:
             if row_pages is None:
                 raise ValueError(f"{name}: forms by rows need the reportlab producer")
@@ -914,6 +917,8 @@ def expected_document(sample: str, form_names: list[str], spans: list[list[int]]
             w = dict(w)
             if w.get("page") is not None:
                 w["page"] = span[w["page"] - 1]
+            # the data's form_index counts the forms of this grid (one, unless forms by rows)
+            w["form_index"] = first_form + w.get("form_index", 0)
             doc["warnings"].append(w)
     return doc
 
