@@ -47,4 +47,4 @@ clean:
 
 # pipeline vs bare pdfplumber, 1 vs 2 jobs, memory per worker (figures in the README)
 bench: setup
-	$(BIN)/python bench/bench_pipeline.py --files 200 --scanned 2 --repeat 2
+	$(BIN)/python bench/bench_pipeline.py --files 200 --scanned 4 --repeat 2

@@ -9,6 +9,7 @@ import shutil
 import signal
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -181,6 +182,30 @@ def test_outputs_of_other_settings_are_not_reused(tmp_path, capsys):
     assert 'other settings (ocr: "never" → "auto"); converting every file again' in err
     assert "2 converted, 0 skipped" in err
     assert json.loads((out / ".perfdecl" / "settings.json").read_bytes())["ocr"] == "auto"
+
+
+def test_ocr_workers_share_the_cores(monkeypatch):
+    """The OCR engine's threads default to every core; with several workers each gets its share,
+    unless the caller set a thread count. Threads change speed, not output: not in the record."""
+    monkeypatch.setattr(batch, "default_jobs", lambda: 4)
+    assert batch._share_cores({"ocr": "auto"}, 2) == {
+        "ocr": "auto", "ocr_settings": {"engine": {"threads": 2}}}
+    assert batch._share_cores({"ocr_settings": {"dpi": 300}}, 8) == {
+        "ocr_settings": {"dpi": 300, "engine": {"threads": 1}}}
+    own = {"ocr_settings": {"engine": {"threads": 3}}}
+    assert batch._share_cores(own, 2) is own
+    record = Options(out=Path("o"), convert_kwargs=batch._share_cores({"ocr": "auto"}, 2)).settings()
+    assert record == Options(out=Path("o"), convert_kwargs={"ocr": "auto"}).settings()
+    assert record["ocr_settings"] == {}
+
+
+def test_outputs_of_one_job_are_reused_by_two(tmp_path, capsys):
+    src = _samples(tmp_path)
+    out = tmp_path / "out"
+    assert main(["convert", str(src), "-o", str(out), "--jobs", "1"]) == 0
+    capsys.readouterr()
+    assert main(["convert", str(src), "-o", str(out), "--jobs", "2"]) == 0
+    assert "0 converted, 2 skipped" in capsys.readouterr().err
 
 
 class _Interrupt:
