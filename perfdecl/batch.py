@@ -6,11 +6,10 @@ batch's combined outputs (JSON Lines, flat tables, errors.csv) in input order, s
 gives the same bytes whatever order the workers finished in. Nothing a file does (bad bytes, a
 hang, a crash of the parser) stops the batch: it becomes one error record.
 
-Resume: a file whose JSON exists with the same input sha256 and file name is not converted again
-(`force` redoes it); its JSON is read back so that the combined outputs still cover it. Earlier
-outputs count only when they were made with the same settings (perfdecl version, OCR mode, engine
-and settings), recorded in `OUT/.perfdecl/settings.json` at the end of every finished run: other
-settings, or a run that changed them and did not finish, and every file is converted again.
+Resume: a file whose JSON exists with the same input sha256 and file name, made with the same
+settings (perfdecl version, OCR mode, engine and settings), is not converted again (`force` redoes
+it); its JSON is read back so that the combined outputs still cover it. Which settings made each
+JSON is kept in the journal `OUT/.perfdecl/converted.jsonl` (see `Journal`).
 """
 
 from __future__ import annotations
@@ -39,10 +38,10 @@ from .writers import FLAT_FORMATS, FlatSink, atomic_write, document_json, docume
 
 log = logging.getLogger("perfdecl")
 
-# Hidden folder for the settings of the last finished run and, when `json` is not among the
-# formats, the per-file JSON: resume needs both.
+# Hidden folder for the resume journal and, when `json` is not among the formats, the per-file
+# JSON: resume needs both.
 CACHE_DIR = ".perfdecl"
-SETTINGS_FILE = "settings.json"
+JOURNAL_FILE = "converted.jsonl"
 # A worker is replaced after this many files, so that whatever a parser leaks is given back.
 TASKS_PER_WORKER = 50
 _MAX_MESSAGE = 500
@@ -66,8 +65,12 @@ class Options:
         return any(f in FLAT_FORMATS for f in self.formats)
 
     @property
-    def settings_path(self) -> Path:
-        return self.out / CACHE_DIR / SETTINGS_FILE
+    def journal_path(self) -> Path:
+        return self.out / CACHE_DIR / JOURNAL_FILE
+
+    def json_key(self, stem: str) -> str:
+        """The per-file JSON's path in OUT: the journal's key."""
+        return (self.json_dir / f"{stem}.json").relative_to(self.out).as_posix()
 
     def settings(self) -> dict:
         """What decides a file's output besides its bytes (the password only opens the file)."""
@@ -118,6 +121,7 @@ class FileJob:
     index: int
     path: str  # as given or found, used in errors.csv and the `path` column
     stem: str  # OUT/<stem>.json
+    reuse: bool = False  # its JSON in OUT was made with this run's settings: reuse if unchanged
 
 
 # -- one file (runs in a worker) -------------------------------------------------------------
@@ -167,7 +171,7 @@ def process_file(task: FileJob, opts: Options) -> dict:
         try:
             path = Path(task.path)
             json_path = opts.json_dir / f"{task.stem}.json"
-            doc = None if opts.force else _cached(json_path, path)
+            doc = _cached(json_path, path) if task.reuse else None
             if doc is not None:
                 result["status"] = "skipped"
             else:
@@ -295,10 +299,11 @@ def run_batch(inputs: list[Path], opts: Options, *, jobs: int | None = None,
     """Convert `inputs` into `opts.out`; returns the summary. Raises KeyboardInterrupt after
     stopping the workers and removing unfinished outputs."""
     opts.out.mkdir(parents=True, exist_ok=True)
-    settings = _settings_bytes(opts)
-    if not opts.force and not _same_settings(opts, settings):
-        opts = replace(opts, force=True)
+    settings = opts.settings()
+    journal = Journal(opts.journal_path)
     tasks = [FileJob(i, str(p), s) for i, (p, s) in enumerate(zip(inputs, unique_stems(inputs)))]
+    if not opts.force:
+        _mark_reusable(tasks, opts, journal, settings)
     jobs = max(1, min(jobs or default_jobs(), len(tasks)))
     if jobs > 1:
         opts = replace(opts, convert_kwargs=_share_cores(opts.convert_kwargs, jobs))
@@ -309,13 +314,17 @@ def run_batch(inputs: list[Path], opts: Options, *, jobs: int | None = None,
         for result in _results(tasks, opts, jobs, summary, progress, start):
             _account(result, summary)
             sink.add(result.get("rows"), result.get("line"))
+            if result["status"] != "skipped":  # a failure forgets what made an older JSON
+                journal.record(opts.json_key(tasks[result["index"]].stem),
+                               settings if result["status"] == "ok" else None)
             if progress is not None:
                 progress.update(summary, time.monotonic() - start)
         summary.seconds = time.monotonic() - start
         sink.finish(summary.errors)
         write_errors(summary.errors, opts.out)
-        atomic_write(opts.settings_path, settings)
+        journal.close(compact=True)
     except BaseException:
+        journal.close(compact=False)
         sink.abort()
         raise
     summary.seconds = time.monotonic() - start
@@ -324,8 +333,8 @@ def run_batch(inputs: list[Path], opts: Options, *, jobs: int | None = None,
 
 def _share_cores(convert_kwargs: dict, jobs: int) -> dict:
     """The OCR engine's threads per worker: its default takes every core, and several workers
-    doing so fight over the cores (bench: 4 scans, 2 jobs took 62.0 s with the default threads,
-    53.5 s with one thread each; 1 job 54.4 s). A thread count the caller set is kept."""
+    doing so fight over the cores (`make bench`, 4 scans: 1 job 52.8 s; 2 jobs 61.3 s with every
+    core each, 50.9 s with one each). A thread count the caller set is kept."""
     ocr_settings = dict(convert_kwargs.get("ocr_settings") or {})
     engine = dict(ocr_settings.get("engine") or {})
     if "threads" in engine:
@@ -335,34 +344,72 @@ def _share_cores(convert_kwargs: dict, jobs: int) -> dict:
     return {**convert_kwargs, "ocr_settings": ocr_settings}
 
 
-def _settings_bytes(opts: Options) -> bytes:
-    return (json.dumps(opts.settings(), ensure_ascii=False, sort_keys=True, indent=2) + "\n").encode()
+class Journal:
+    """Which settings made each per-file JSON in OUT, keyed by its path in OUT.
+
+    One JSON line per file converted (or failed: settings null), appended and flushed as results
+    arrive, so an interrupted run keeps the record of what it wrote; rewritten when a run ends,
+    one line per file in sorted order, so that a rerun writes the same bytes. Entries of files
+    that this run did not see stay: OUT may collect several archives.
+    """
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.entries: dict[str, dict | None] = {}
+        self._fh = None
+        self._broken_end = False
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return
+        self._broken_end = bool(text) and not text.endswith("\n")
+        for line in text.splitlines():
+            try:
+                entry = json.loads(line)
+                self.entries[entry["file"]] = entry["settings"]
+            except (ValueError, KeyError, TypeError):
+                continue  # a line cut short by a crash: that file is converted again
+
+    @staticmethod
+    def _line(key: str, settings: dict | None) -> str:
+        return json.dumps({"file": key, "settings": settings}, ensure_ascii=False, sort_keys=True) + "\n"
+
+    def record(self, key: str, settings: dict | None) -> None:
+        self.entries[key] = settings
+        if self._fh is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._fh = self.path.open("a", encoding="utf-8", newline="\n")
+            if self._broken_end:
+                self._fh.write("\n")
+        self._fh.write(self._line(key, settings))
+        self._fh.flush()
+
+    def close(self, *, compact: bool) -> None:
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None
+        kept = {k: v for k, v in sorted(self.entries.items()) if v is not None}
+        if compact and (kept or self.path.exists()):
+            atomic_write(self.path, "".join(self._line(k, v) for k, v in kept.items()).encode())
 
 
-def _same_settings(opts: Options, settings: bytes) -> bool:
-    """Whether the outputs in OUT were made with these settings. If not, the record is removed
-    before anything is converted: until this run finishes, OUT holds outputs of both."""
-    path = opts.settings_path
-    try:
-        earlier = path.read_bytes()
-    except OSError:
-        earlier = None
-    if earlier == settings:
-        return True
-    if earlier is not None:
-        log.warning("%s holds outputs made with other settings (%s); converting every file again",
-                    opts.out, _changes(earlier, opts.settings()))
-        path.unlink(missing_ok=True)
-    return False
+def _mark_reusable(tasks: list[FileJob], opts: Options, journal: Journal, settings: dict) -> None:
+    """Mark the files whose JSON in OUT this run's settings made; warn once about the others."""
+    other: list[dict] = []
+    for task in tasks:
+        key = opts.json_key(task.stem)
+        if key not in journal.entries:
+            continue
+        earlier = journal.entries[key]
+        task.reuse = earlier == settings
+        if isinstance(earlier, dict) and not task.reuse:
+            other.append(earlier)
+    if other:
+        log.warning("%d earlier output(s) in %s were made with other settings (%s); converting "
+                    "them again", len(other), opts.out, _changes(other[0], settings))
 
 
-def _changes(earlier: bytes, now: dict) -> str:
-    try:
-        before = json.loads(earlier)
-    except ValueError:
-        before = None
-    if not isinstance(before, dict):
-        return "unreadable record"
+def _changes(before: dict, now: dict) -> str:
     return ", ".join(f"{key}: {json.dumps(before.get(key), ensure_ascii=False)} → "
                      f"{json.dumps(now.get(key), ensure_ascii=False)}"
                      for key in sorted(set(before) | set(now)) if before.get(key) != now.get(key))

@@ -80,9 +80,10 @@ def test_hang_crash_and_bug_become_error_records(tmp_path, monkeypatch, capsys):
     err = capsys.readouterr().err
     assert "Traceback" not in err and "ZeroDivisionError: a bug" in err
     assert "1 converted" in err and "4 failed" in err
-    # no spool or half-written file left; the hidden folder holds the run's settings only
+    # no spool or half-written file left; the hidden folder holds the resume journal only
     assert [p.relative_to(out).as_posix() for p in sorted(out.rglob(".*"))] == [".perfdecl"]
-    assert [p.name for p in (out / ".perfdecl").iterdir()] == ["settings.json"]
+    assert [p.name for p in (out / ".perfdecl").iterdir()] == ["converted.jsonl"]
+    assert [e["file"] for e in _journal(out)] == ["seed.json"]  # the failed files: no entry
 
 
 @needs_fork
@@ -165,13 +166,21 @@ def test_resume_without_json_format_uses_a_hidden_cache(tmp_path, capsys):
     assert (out / "indicators.csv").read_bytes() == before
 
 
+def _journal(out):
+    return [json.loads(line) for line in
+            (out / ".perfdecl" / "converted.jsonl").read_text(encoding="utf-8").splitlines()]
+
+
+def _settings(ocr):
+    return {"ocr": ocr, "ocr_engine": "rapidocr", "ocr_settings": {}, "perfdecl": perfdecl.__version__}
+
+
 def test_outputs_of_other_settings_are_not_reused(tmp_path, capsys):
     src = _samples(tmp_path)
     out = tmp_path / "out"
     assert main(["convert", str(src), "-o", str(out), "--ocr", "never"]) == 0
-    record = json.loads((out / ".perfdecl" / "settings.json").read_bytes())
-    assert record == {"ocr": "never", "ocr_engine": "rapidocr", "ocr_settings": {},
-                      "perfdecl": perfdecl.__version__}
+    assert _journal(out) == [{"file": "seed.json", "settings": _settings("never")},
+                             {"file": "zhanjiang_2024.json", "settings": _settings("never")}]
     capsys.readouterr()
     # the same settings spelled out (the default engine by name): unchanged, skipped
     assert main(["convert", str(src), "-o", str(out), "--ocr", "never", "--ocr-engine", "rapidocr"]) == 0
@@ -179,9 +188,44 @@ def test_outputs_of_other_settings_are_not_reused(tmp_path, capsys):
     # another OCR mode: every file again, and the user is told why
     assert main(["convert", str(src), "-o", str(out), "--ocr", "auto"]) == 0
     err = capsys.readouterr().err
-    assert 'other settings (ocr: "never" → "auto"); converting every file again' in err
+    assert ('2 earlier output(s) in ' + str(out) + ' were made with other settings (ocr: "never" → '
+            '"auto"); converting them again') in err
     assert "2 converted, 0 skipped" in err
-    assert json.loads((out / ".perfdecl" / "settings.json").read_bytes())["ocr"] == "auto"
+    assert [e["settings"]["ocr"] for e in _journal(out)] == ["auto", "auto"]
+
+
+def test_one_output_folder_for_several_archives(tmp_path, capsys):
+    """Each JSON keeps the settings that made it, whatever other archives did to OUT since."""
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir(), b.mkdir()
+    shutil.copy(SAMPLES / "seed.pdf", a / "seed.pdf")
+    shutil.copy(SAMPLES / "zhanjiang_2024.pdf", b / "zhanjiang_2024.pdf")
+    out = tmp_path / "out"
+    assert main(["convert", str(a), "-o", str(out), "--ocr", "never"]) == 0
+    assert main(["convert", str(b), "-o", str(out), "--ocr", "auto"]) == 0
+    capsys.readouterr()
+    assert main(["convert", str(a), "-o", str(out), "--ocr", "auto"]) == 0
+    assert "1 converted, 0 skipped" in capsys.readouterr().err
+    assert main(["convert", str(b), "-o", str(out), "--ocr", "auto"]) == 0
+    assert "0 converted, 1 skipped" in capsys.readouterr().err
+    # the kept JSON of the other formats (no `json`) is another file than OUT/<stem>.json
+    assert main(["convert", str(a), "-o", str(out), "--ocr", "never", "--format", "csv"]) == 0
+    assert main(["convert", str(a), "-o", str(out), "--ocr", "auto"]) == 0
+    assert "0 converted, 1 skipped" in capsys.readouterr().err
+    assert [(e["file"], e["settings"]["ocr"]) for e in _journal(out)] == [
+        (".perfdecl/json/seed.json", "never"), ("seed.json", "auto"), ("zhanjiang_2024.json", "auto")]
+
+
+def test_a_journal_line_cut_short_costs_only_its_file(tmp_path, capsys):
+    src = _samples(tmp_path)
+    out = tmp_path / "out"
+    assert main(["convert", str(src), "-o", str(out)]) == 0
+    journal = out / ".perfdecl" / "converted.jsonl"
+    journal.write_bytes(journal.read_bytes()[:-20])  # a crash while writing the last line
+    capsys.readouterr()
+    assert main(["convert", str(src), "-o", str(out)]) == 0
+    assert "1 converted, 1 skipped" in capsys.readouterr().err
+    assert [e["file"] for e in _journal(out)] == ["seed.json", "zhanjiang_2024.json"]
 
 
 def test_ocr_workers_share_the_cores(monkeypatch):
@@ -218,18 +262,20 @@ class _Interrupt:
         raise KeyboardInterrupt
 
 
-def test_a_run_that_changed_settings_and_stopped_leaves_no_record(tmp_path, capsys):
-    """Outputs of both settings are in OUT then: the next run cannot trust any of them."""
-    src = _samples(tmp_path, ("seed",))
+def test_an_interrupted_run_keeps_the_record_of_what_it_converted(tmp_path, capsys):
+    src = _samples(tmp_path)
     out = tmp_path / "out"
     assert main(["convert", str(src), "-o", str(out), "--ocr", "never"]) == 0
     opts = Options(out=out, convert_kwargs={"ocr": "auto"})
-    with pytest.raises(KeyboardInterrupt):
-        run_batch([src / "seed.pdf"], opts, jobs=1, progress=_Interrupt())
-    assert not (out / ".perfdecl" / "settings.json").exists()
+    with pytest.raises(KeyboardInterrupt):  # after the first file
+        run_batch(sorted(src.iterdir()), opts, jobs=1, progress=_Interrupt())
+    assert [(e["file"], e["settings"]["ocr"]) for e in _journal(out)] == [
+        ("seed.json", "never"), ("zhanjiang_2024.json", "never"), ("seed.json", "auto")]
     capsys.readouterr()
     assert main(["convert", str(src), "-o", str(out), "--ocr", "never"]) == 0
-    assert "1 converted, 0 skipped" in capsys.readouterr().err
+    assert "1 converted, 1 skipped" in capsys.readouterr().err  # seed.json was made by `auto`
+    assert [(e["file"], e["settings"]["ocr"]) for e in _journal(out)] == [
+        ("seed.json", "never"), ("zhanjiang_2024.json", "never")]
 
 
 def test_a_damaged_earlier_output_is_redone(tmp_path, capsys):
@@ -345,7 +391,10 @@ def test_interrupt_leaves_no_partial_output(tmp_path):
     os.kill(proc.pid, signal.SIGINT)
     proc.join(20)
     assert proc.exitcode == 130
-    assert sorted(p.name for p in out.iterdir()) == ["a.json"]
+    assert sorted(p.name for p in out.iterdir()) == [".perfdecl", "a.json"]
+    # the journal says which settings made a.json, so that a rerun reuses it
+    assert [e["file"] for e in _journal(out)] == ["a.json"]
+    assert [p.name for p in (out / ".perfdecl").iterdir()] == ["converted.jsonl"]
 
 
 def test_bench_script_runs(tmp_path):

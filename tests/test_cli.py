@@ -87,7 +87,7 @@ def test_rerun_writes_the_same_bytes(tmp_path):
     assert main(["convert", str(src), "-o", str(second), "--format", "json,csv"]) == 0
     files = sorted(p.relative_to(first) for p in first.rglob("*") if p.is_file())
     assert files == sorted(p.relative_to(second) for p in second.rglob("*") if p.is_file())
-    assert Path(".perfdecl/settings.json") in files and not [p for p in files if p.suffix == ".part"]
+    assert Path(".perfdecl/converted.jsonl") in files and not [p for p in files if p.suffix == ".part"]
     for name in files:
         assert (first / name).read_bytes() == (second / name).read_bytes(), name
 
