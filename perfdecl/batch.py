@@ -363,10 +363,14 @@ class Journal:
         except (OSError, UnicodeDecodeError):
             return
         self._broken_end = bool(text) and not text.endswith("\n")
+        shared: dict[str, dict] = {}  # one object per distinct settings: memory flat over archives
         for line in text.splitlines():
             try:
                 entry = json.loads(line)
-                self.entries[entry["file"]] = entry["settings"]
+                settings = entry["settings"]
+                if isinstance(settings, dict):
+                    settings = shared.setdefault(json.dumps(settings, sort_keys=True), settings)
+                self.entries[entry["file"]] = settings
             except (ValueError, KeyError, TypeError):
                 continue  # a line cut short by a crash: that file is converted again
 
