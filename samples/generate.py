@@ -599,11 +599,7 @@ def render_libreoffice(opts: dict, grids: list[Grid], out: Path) -> bool:
     ws.print_options.horizontalCentered = True
     ws.oddHeader.center.text = ""
     ws.oddFooter.center.text = ""
-    with tempfile.TemporaryDirectory() as tmp:
-        xlsx = Path(tmp) / (out.stem + ".xlsx")
-        wb.save(xlsx)
-        data = soffice_pdf(soffice, xlsx, "pdf")
-    out.write_bytes(pin_pdf_stamps(data))
+    soffice_print(soffice, wb.save, ".xlsx", "pdf", out)
     return True
 
 
@@ -779,11 +775,7 @@ def render_docx(opts: dict, grids: list[Grid], out: Path) -> bool:
             for cell in row.cells:
                 for para in cell.paragraphs:
                     tight(para)
-    with tempfile.TemporaryDirectory() as tmp:
-        src = Path(tmp) / (out.stem + ".docx")
-        document.save(src)
-        data = soffice_pdf(soffice, src, "pdf:writer_pdf_Export")
-    out.write_bytes(pin_pdf_stamps(data))
+    soffice_print(soffice, document.save, ".docx", "pdf:writer_pdf_Export", out)
     return True
 
 
@@ -822,24 +814,24 @@ def render_xlsx_file(opts: dict, grids: list[Grid], out: Path) -> bool:
     # height that shows all the text, as someone printing the sheet would set it
     for r, height in setup.get("row_heights", {}).items():
         ws.row_dimensions[int(r)].height = height
-    with tempfile.TemporaryDirectory() as tmp:
-        xlsx = Path(tmp) / (out.stem + ".xlsx")
-        wb.save(xlsx)
-        data = soffice_pdf(soffice, xlsx, "pdf")
-    out.write_bytes(pin_pdf_stamps(data))
+    soffice_print(soffice, wb.save, ".xlsx", "pdf", out)
     return True
 
 
-def soffice_pdf(soffice: str, src: Path, target: str) -> bytes:
-    """`src` printed to PDF by LibreOffice (`target`: its --convert-to filter), with a throwaway
-    user profile so that runs do not depend on the machine's."""
-    profile = src.parent / "profile"
-    subprocess.run(
-        [soffice, f"-env:UserInstallation=file://{profile}", "--headless",
-         "--convert-to", target, "--outdir", str(src.parent), str(src)],
-        check=True, capture_output=True, timeout=180,
-    )
-    return (src.parent / (src.stem + ".pdf")).read_bytes()
+def soffice_print(soffice: str, save, suffix: str, target: str, out: Path) -> None:
+    """A document that `save(path)` writes as `suffix`, printed to `out` by LibreOffice (`target`:
+    its --convert-to filter) with a throwaway user profile, so that runs do not depend on the
+    machine's; the PDF's run-dependent stamps pinned."""
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / (out.stem + suffix)
+        save(src)
+        subprocess.run(
+            [soffice, f"-env:UserInstallation=file://{Path(tmp) / 'profile'}", "--headless",
+             "--convert-to", target, "--outdir", tmp, str(src)],
+            check=True, capture_output=True, timeout=180,
+        )
+        data = (Path(tmp) / (out.stem + ".pdf")).read_bytes()
+    out.write_bytes(pin_pdf_stamps(data))
 
 
 def pin_pdf_stamps(data: bytes) -> bytes:
