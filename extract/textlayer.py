@@ -14,6 +14,7 @@ from pathlib import Path
 import pdfplumber
 from pdfminer.pdfdocument import PDFPasswordIncorrect
 from pdfminer.pdfparser import PDFSyntaxError
+from pdfminer.psexceptions import PSEOF
 from pdfplumber.utils.exceptions import MalformedPDFException, PdfminerException
 
 from ..errors import CorruptPdfError, EncryptedPdfError, NotAPdfError
@@ -74,7 +75,7 @@ def open_pdf(path: Path, password: str | None = None):
     except PDFPasswordIncorrect as exc:
         raise EncryptedPdfError("the PDF is encrypted; pass its password", file=str(path)) from exc
     except PDFSyntaxError as exc:
-        raise CorruptPdfError(f"the PDF cannot be parsed: {exc}", file=str(path)) from exc
+        raise CorruptPdfError(f"the PDF cannot be parsed: {_reason(exc)}", file=str(path)) from exc
     try:
         yield pdf
     except BaseException:
@@ -86,7 +87,7 @@ def open_pdf(path: Path, password: str | None = None):
     except PdfminerException as exc:
         raise _open_error(exc, path) from exc
     except (PDFSyntaxError, MalformedPDFException, ValueError, KeyError, TypeError) as exc:
-        raise CorruptPdfError(f"the PDF cannot be parsed: {exc}", file=str(path)) from exc
+        raise CorruptPdfError(f"the PDF cannot be parsed: {_reason(exc)}", file=str(path)) from exc
 
 
 def read_pages(pdf, path: Path, settings: dict):
@@ -98,14 +99,22 @@ def read_pages(pdf, path: Path, settings: dict):
     except PdfminerException as exc:
         raise _open_error(exc, path) from exc
     except (PDFSyntaxError, MalformedPDFException, ValueError, KeyError, TypeError) as exc:
-        raise CorruptPdfError(f"the PDF cannot be parsed: {exc}", file=str(path)) from exc
+        raise CorruptPdfError(f"the PDF cannot be parsed: {_reason(exc)}", file=str(path)) from exc
 
 
 def _open_error(exc: Exception, path: Path) -> Exception:
     cause = exc.args[0] if exc.args else exc
     if isinstance(cause, PDFPasswordIncorrect):
         return EncryptedPdfError("the PDF is encrypted; pass its password (--password)", file=str(path))
-    return CorruptPdfError(f"the PDF cannot be parsed: {cause!r}", file=str(path))
+    return CorruptPdfError(f"the PDF cannot be parsed: {_reason(cause)}", file=str(path))
+
+
+def _reason(exc) -> str:
+    """The parser's complaint in words a user can act on."""
+    if isinstance(exc, PSEOF):
+        return "the file ends before the PDF does (truncated, or cut off in a download)"
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def read_page(page, settings: dict) -> list[Table | TextLine] | None:

@@ -124,6 +124,10 @@ def test_bad_inputs_each_give_one_record(tmp_path):
         "locked.pdf": ("open", "encrypted_pdf"), "long.pdf": ("normalize", "no_form_found"),
     }
     assert sorted(p.name for p in out.glob("*.json")) == ["seed.json"]
+    messages = {r["file"].rsplit("/", 1)[-1]: r["message"] for r in csv.DictReader(
+        io.StringIO((out / "errors.csv").read_bytes().decode("utf-8-sig")))}
+    assert messages["truncated.pdf"] == ("the PDF cannot be parsed: the file ends before the PDF "
+                                         "does (truncated, or cut off in a download)")
     # with the password the encrypted one converts; the others still fail
     assert main(["convert", str(src), "-o", str(out), "--password", "secret", "-q"]) == 1
     assert "locked.pdf" not in _errors(out)
