@@ -93,3 +93,5 @@ class ExtractedDocument:
     method: str = "text"  # "text" | "ocr"
     ocr_engine: str | None = None
     unusable_pages: list[int] = field(default_factory=list)  # pages whose text layer failed the check
+    # pages read turned upright (orientation.Turn by page number): provenance is mapped back
+    turns: dict = field(default_factory=dict)

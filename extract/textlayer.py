@@ -20,6 +20,7 @@ from pdfplumber.utils.exceptions import MalformedPDFException, PdfminerException
 from ..errors import CorruptPdfError, EncryptedPdfError, NotAPdfError
 from .chars import chars_bbox, dedupe_overprint, group_lines, line_text
 from .grid import Cell, ExtractedDocument, Table, TextLine
+from .orientation import upright
 from .quality import page_text_usable
 from .stitch import stitch_tables
 from .text import map_chars
@@ -48,14 +49,17 @@ def extract_text_layer(path: str | Path, *, password: str | None = None,
     with open_pdf(path, password) as pdf:
         items: list[Table | TextLine] = []
         unusable: list[int] = []
-        for page, page_items in read_pages(pdf, path, settings):
+        turns = {}
+        for page, page_items, turn in read_pages(pdf, path, settings):
             if page_items is None:
                 unusable.append(page.page_number)
                 continue
             items.extend(page_items)
+            if turn is not None:
+                turns[page.page_number] = turn
         page_count = len(pdf.pages)
     return ExtractedDocument(page_count=page_count, items=stitch_tables(items),
-                             method="text", unusable_pages=unusable)
+                             method="text", unusable_pages=unusable, turns=turns)
 
 
 @contextmanager
@@ -91,11 +95,13 @@ def open_pdf(path: Path, password: str | None = None):
 
 
 def read_pages(pdf, path: Path, settings: dict):
-    """(page, its items or None when its text layer is unusable) for every page, parse errors
-    turned into typed errors. The OCR stage uses it to decide page by page."""
+    """(page, its items or None when its text layer is unusable, the turn it was read with or None)
+    for every page, parse errors turned into typed errors. A page whose text does not stand
+    upright is read turned (extract/orientation.py). The OCR stage uses it to decide page by page."""
     try:
         for page in pdf.pages:
-            yield page, read_page(page, settings)
+            view, turn = upright(page, page.chars)
+            yield page, read_page(view, settings), turn
     except PdfminerException as exc:
         raise _open_error(exc, path) from exc
     except (PDFSyntaxError, MalformedPDFException, ValueError, KeyError, TypeError) as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..extract.grid import Cell, Table
+from ..extract.orientation import to_page_box
 from ..extract.text import clean_text
 
 
@@ -17,6 +18,18 @@ def row_provenance(table: Table, row: int, cells: list[Cell]) -> tuple[int, tupl
             max(c.bbox[2] for c in on_page), max(c.bbox[3] for c in own))
     confs = [c.confidence for c in cells if c.confidence is not None]
     return page, tuple(round(v, 2) for v in bbox), (min(confs) if confs else None)
+
+
+def boxes_as_displayed(forms: list, turns: dict) -> None:
+    """Provenance boxes of rows read on a page turned upright (extract/orientation.py), mapped
+    back onto the page as displayed, so that they point at what a reader sees there."""
+    if not turns:
+        return
+    for form in forms:
+        for record in (*form.budget, *form.tasks, *form.indicators, *form.facts):
+            turn = turns.get(record.page)
+            if turn is not None and record.bbox is not None:
+                record.bbox = tuple(round(v, 2) for v in to_page_box(record.bbox, turn))
 
 
 def cell_text(table: Table, row: int, col: int | None) -> str:

@@ -14,7 +14,7 @@ from ..extract.grid import Cell, ExtractedDocument, Table, TextLine
 from ..extract.text import clean_text
 from ..models import BudgetItem, Fact, Form, Indicator, Task, Warning
 from .amounts import bracket_unit, parse_amount
-from .cells import cell_text, row_provenance
+from .cells import boxes_as_displayed, cell_text, row_provenance
 from .checks import check_form
 from .indicators import IndicatorColumns, IndicatorReader
 from .vocabulary import strip_trailing_brackets, vocabulary
@@ -451,4 +451,5 @@ def normalize_document(doc: ExtractedDocument, file_name: str) -> tuple[list[For
             warnings.append(Warning(code="unknown_layout",
                                     message="a table stands before any form title; its rows were not read",
                                     page=item.first_page))
+    boxes_as_displayed(forms, doc.turns)
     return forms, warnings

@@ -121,7 +121,8 @@ def extract_document(path: str | Path, *, password: str | None = None, mode: str
         unusable: list[int] = []
         need_ocr: list[int] = []
         scanner_text: dict[int, list[dict]] = {}
-        for page, page_items in read_pages(pdf, path, TABLE_SETTINGS):
+        turns = {}
+        for page, page_items, turn in read_pages(pdf, path, TABLE_SETTINGS):
             n = page.page_number
             if mode == "always":
                 need_ocr.append(n)
@@ -135,6 +136,8 @@ def extract_document(path: str | Path, *, password: str | None = None, mode: str
                     need_ocr.append(n)
             else:
                 per_page[n] = page_items
+                if turn is not None:
+                    turns[n] = turn
         page_count = len(pdf.pages)
     if scanner_text:
         for img in render_pdf_pages(path, sorted(scanner_text), s["dpi"], password):
@@ -146,14 +149,15 @@ def extract_document(path: str | Path, *, password: str | None = None, mode: str
             page_no = item.first_page if isinstance(item, Table) else item.page
             per_page.setdefault(page_no, []).append(item)
     items = [it for n in sorted(per_page) for it in per_page[n]]
-    return _document(page_count, items, unusable, report), report
+    return _document(page_count, items, unusable, report, turns), report
 
 
-def _document(page_count: int, items: list, unusable: list[int], report: OcrReport) -> ExtractedDocument:
+def _document(page_count: int, items: list, unusable: list[int], report: OcrReport,
+              turns: dict | None = None) -> ExtractedDocument:
     return ExtractedDocument(page_count=page_count, items=stitch_tables(items),
                              method="ocr" if report.ocr_pages else "text",
                              ocr_engine=report.engine if report.ocr_pages else None,
-                             unusable_pages=unusable)
+                             unusable_pages=unusable, turns=turns or {})
 
 
 def has_marks(page) -> bool:
