@@ -119,3 +119,21 @@ def test_stacked_cells_without_collision_keep_their_text():
     homes = [_locate([grid], c) for c in chars]
     _rehome_overflow(chars, homes, [grid])
     assert homes == [(0, 0), (0, 0), (0, 1), (0, 1)]
+
+
+@pytest.mark.parametrize("algorithm", ["RC4-128", "AES-128", "AES-256"])
+def test_a_pdf_locked_only_against_editing_opens_without_a_password(tmp_path, algorithm):
+    """Government sites often publish PDFs with an owner password only (no printing or copying
+    rights): they open like any other."""
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter()
+    for page in PdfReader(SAMPLES / "seed.pdf").pages:
+        writer.add_page(page)
+    writer.encrypt(user_password="", owner_password="owner", algorithm=algorithm)
+    path = tmp_path / "locked.pdf"
+    with path.open("wb") as fh:
+        writer.write(fh)
+    doc = perfdecl.convert(path, ocr="never")
+    assert [i.name for i in doc.forms[0].indicators] == \
+        [i.name for i in perfdecl.convert(SAMPLES / "seed.pdf", ocr="never").forms[0].indicators]
