@@ -15,7 +15,8 @@ import re
 from .grid import Cell, Table, TextLine
 
 EDGE_TOLERANCE = 3.0
-_PAGE_FURNITURE = re.compile(r"^[\s\-—第页共/0-9]*$")
+# page numbers as producers print them: `- 3 -`, `3/5`, `第 1 页，共 3 页`, `Page 2 of 4`
+_PAGE_FURNITURE = re.compile(r"^[\s\-—–第页共/0-9，,.。:：()（）PpageofOF]*$")
 
 
 def stitch_tables(items: list[Table | TextLine]) -> list[Table | TextLine]:
@@ -35,23 +36,50 @@ def stitch_tables(items: list[Table | TextLine]) -> list[Table | TextLine]:
 def _previous_table(out: list, table: Table) -> Table | None:
     """The last table of the previous page, if only page furniture follows it."""
     page = table.first_page
+    lines: list[TextLine] = []
     for item in reversed(out):
         if isinstance(item, TextLine):
-            if not _PAGE_FURNITURE.match(item.text) and not _clipped_label(item, table):
-                return None  # a title or note between the tables: not a continuation
+            lines.append(item)
             continue
-        return item if max(item.pages) == page - 1 else None
+        if max(item.pages) != page - 1:
+            return None
+        # cells a page break may cut: the last rows of one table, the first of the other
+        edge = [c for c in item.cells if c.row + c.rowspan >= item.n_rows - 1] + \
+               [c for c in table.cells if c.row < 2]
+        if all(_PAGE_FURNITURE.match(line.text) or _clipped_label(line, edge) for line in lines):
+            return item
+        return None  # a title or note between the tables: not a continuation
     return None
 
 
-def _clipped_label(line: TextLine, continuation: Table) -> bool:
+def _clipped_label(line: TextLine, cells: list[Cell]) -> bool:
     """A spreadsheet exporter centres a merged cell's text on the whole cell; when a page break
-    cuts the cell, the part falling under the table on the first page is clipped away on paper
-    but stays in the text layer. It repeats a cell that opens the continuation table."""
-    text = "".join(line.text.split())
-    top_rows = {c.row for c in continuation.cells if c.row < 2}
-    return any("".join(c.text.split()) == text for c in continuation.cells
-               if c.row in top_rows and c.bbox[0] - 3 <= (line.bbox[0] + line.bbox[2]) / 2 <= c.bbox[2] + 3)
+    cuts the cell, the part falling outside the table on paper is clipped away but stays in the
+    text layer, as a loose line repeating cells at the break."""
+    # the footer's page number may share the clipped text's baseline, the two interleaved
+    # (`数量指第标1页，共2页`): the cells' characters are taken out in order, and what is left
+    # must be page furniture
+    rest = "".join(line.text.split())
+    found = False
+    for cell in cells:
+        text = "".join(cell.text.split())
+        if text:
+            left = _without_subsequence(rest, text)
+            if left is not None:
+                rest, found = left, True
+    return found and bool(_PAGE_FURNITURE.match(rest))
+
+
+def _without_subsequence(text: str, part: str) -> str | None:
+    """`text` with the characters of `part` removed where they occur in order; None if they do not."""
+    kept: list[str] = []
+    i = 0
+    for ch in text:
+        if i < len(part) and ch == part[i]:
+            i += 1
+        else:
+            kept.append(ch)
+    return "".join(kept) if i == len(part) else None
 
 
 def _same_frame(a: Table, b: Table) -> bool:
