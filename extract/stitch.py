@@ -48,6 +48,11 @@ def _previous_table(out: list, table: Table) -> Table | None:
                [c for c in table.cells if c.row < 2]
         if all(_PAGE_FURNITURE.match(line.text) or _clipped_label(line, edge) for line in lines):
             return item
+        # a clipped label wrapped over two lines, one of them sharing the footer's baseline
+        joined = TextLine(text="".join(line.text for line in reversed(lines)), page=page,
+                          bbox=lines[0].bbox) if lines else None
+        if joined is not None and _clipped_label(joined, edge):
+            return item
         return None  # a title or note between the tables: not a continuation
     return None
 
@@ -60,9 +65,11 @@ def _clipped_label(line: TextLine, cells: list[Cell]) -> bool:
     # (`数量指第标1页，共2页`): the cells' characters are taken out in order, and what is left
     # must be page furniture
     rest = "".join(line.text.split())
+    texts = ["".join(c.text.split()) for c in cells]
+    if len(rest) >= 2 and any(rest in t for t in texts):
+        return True  # a fragment of a cut cell's wrapped text
     found = False
-    for cell in cells:
-        text = "".join(cell.text.split())
+    for text in texts:
         if text:
             left = _without_subsequence(rest, text)
             if left is not None:
