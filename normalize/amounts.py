@@ -7,16 +7,20 @@ import re
 
 from ..extract.text import clean_text
 
-_AMOUNT = re.compile(r"^[-+]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$")
+# an amount may carry its unit (`250万`, `164万元`, `3,600.00元`); the unit is the form's, so only
+# the number is the amount
+_AMOUNT = re.compile(r"^(?P<number>[-+]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?)(?P<unit>万元|亿元|千元|元|万)?$")
+_SPACES = re.compile(r"\s+")
 _UNIT_IN_BRACKETS = re.compile(r"[（(]([^（）()]{1,6})[）)]$")
 
 
 def parse_amount(text: str | None) -> float | None:
     """The number a budget cell prints, or None for an empty or non-numeric cell."""
-    t = clean_text(text)
-    if not _AMOUNT.match(t):
+    # a line wrap inside a long number (`3,309,840.0` / `0`) is no gap between two numbers
+    m = _AMOUNT.match(_SPACES.sub("", clean_text(text)))
+    if m is None:
         return None
-    value = float(t.replace(",", ""))
+    value = float(m.group("number").replace(",", ""))
     return value if math.isfinite(value) else None  # hundreds of digits overflow to inf: not JSON
 
 

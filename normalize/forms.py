@@ -90,6 +90,8 @@ class FormBuilder:
         self.draft = draft
         self.form_type = self.vocab.form_type(draft.title)
         self.fields: dict[str, str] = {}
+        self._line_fields: dict[str, str] = {}  # `部门：…` lines outside the table
+        self.unit = self._stated_unit()
         self.budget: list[BudgetItem] = []
         self.facts: list[Fact] = []
         self.projects: list[dict] = []  # a list table's projects
@@ -120,6 +122,8 @@ class FormBuilder:
                 label = self.vocab.block_label(item.text)
                 if label is not None:  # a block heading printed above its table
                     self._start_block(label.key, clean_text(item.text), None)
+                else:
+                    self._line_field(item.text)
         self._end_block()
         form = Form(
             title=self.draft.title,
@@ -163,7 +167,7 @@ class FormBuilder:
                 page, bbox, conf = row_provenance(table, r, [cell]) if cell else (None, None, None)
                 fields["budget"].append(BudgetItem(
                     group=item, item=item, amount=parse_amount(text),
-                    unit=bracket_unit(header) or self.vocab.budget["default_unit"],
+                    unit=bracket_unit(header) or self.unit,
                     amount_raw=text or None, page=page, bbox=bbox, confidence=conf))
             else:
                 fields[key] = text or None
@@ -175,12 +179,29 @@ class FormBuilder:
             keys = ("competent_department", "implementing_unit", "department")
         else:
             keys = ("department", "competent_department", "implementing_unit")
-        for key in keys:
-            if self.fields.get(key):
-                return self.fields[key]
+        for fields in (self.fields, self._line_fields):  # the table's own fields first
+            for key in keys:
+                if fields.get(key):
+                    return fields[key]
         return None
 
+    def _stated_unit(self) -> str:
+        """The amount unit the form states in a line above or below its table (`金额单位：元`)."""
+        for text in [self.draft.title] + [i.text for i in self.draft.items if isinstance(i, TextLine)]:
+            unit = self.vocab.stated_unit(text)
+            if unit:
+                return unit
+        return self.vocab.budget["default_unit"]
+
+    def _line_field(self, text: str) -> None:
+        """`部门：505_湘西州教育和体育局` printed above the table."""
+        label, sep, value = clean_text(text).partition("：" if "：" in clean_text(text) else ":")
+        m = self.vocab.fields.match(label) if sep and value else None
+        if m is not None and not self.vocab.stated_unit(text):
+            self._line_fields.setdefault(m.key, value)
+
     def _walk(self, table: Table) -> None:
+        skip_row = -1
         for r in range(table.n_rows):
             cells = table.row_cells(r)
             if not cells:
@@ -193,15 +214,15 @@ class FormBuilder:
             header = IndicatorColumns.from_header(content, self.vocab,
                                                   table.row_cells(r - 1) if r else None)
             if header is not None:
+                if header.split_value_columns(table, r, self.vocab):
+                    skip_row = r + 1  # the sub-header row
                 self._indicator_header(header, label if first.row == r else None, first)
                 continue  # a header row (or its repeat on a new page)
-            if label is None and first.row == r and self.vocab.fields.match(first.text):
-                self._end_block()
-                self._read_fields(cells)
+            if r == skip_row:
                 continue
-            if label is None and first.row == r and self.vocab.budget_items.match(first.text):
+            if first.row == r and self._is_pairs_row(cells, label):
                 self._end_block()
-                self._read_budget_fields(table, r, cells)
+                self._read_pairs(table, r, cells)
                 continue
             if label is not None and first.row == r:
                 rows = first.rows if len(cells) > 1 else None
@@ -224,16 +245,27 @@ class FormBuilder:
         self._block_label = label
         self._label_rows = rows
 
-    def _read_fields(self, cells: list[Cell]) -> None:
+    def _is_pairs_row(self, cells: list[Cell], label) -> bool:
+        """`项目名称 | 主体班 | 项目负责人 | …` or `项目金额 | 164万元 | 其中:当年市级财政资金 | 132万元`:
+        label and value side by side. A label that only resembles a block's (项目金额 against
+        项目资金) does not open that block when an amount stands beside it."""
+        first = cells[0]
+        if label is not None and label.score == 100:
+            return False
+        if label is None and self.vocab.fields.match(first.text):
+            return True
+        return len(cells) > 1 and self.vocab.is_standalone_budget_label(first.text) \
+            and parse_amount(cells[1].text) is not None
+
+    def _read_pairs(self, table: Table, r: int, cells: list[Cell]) -> None:
+        """Fields (`label | value`) and stand-alone amounts (`资金总额（万元） | 3,600.00`), each
+        amount its own group, the unit from the label's brackets, else the form's."""
         for label_cell, value_cell in zip(cells, cells[1:]):
             m = self.vocab.fields.match(label_cell.text)
             if m is not None and not self.vocab.fields.match(value_cell.text):
                 self.fields.setdefault(m.key, clean_text(value_cell.text))
-
-    def _read_budget_fields(self, table: Table, r: int, cells: list[Cell]) -> None:
-        """`资金总额（万元） | 3,600.00 | 年度资金总额（万元） | 1,250.00` outside a budget block."""
-        for label_cell, value_cell in zip(cells, cells[1:]):
-            if not self.vocab.budget_items.match(label_cell.text):
+                continue
+            if not self.vocab.is_standalone_budget_label(label_cell.text):
                 continue
             raw = clean_text(value_cell.text)
             if raw and parse_amount(raw) is None:
@@ -243,7 +275,7 @@ class FormBuilder:
             page, bbox, conf = row_provenance(table, r, [label_cell, value_cell])
             self.budget.append(BudgetItem(
                 group=item, item=item, amount=parse_amount(raw),
-                unit=bracket_unit(label) or self.vocab.budget["default_unit"], amount_raw=raw or None,
+                unit=bracket_unit(label) or self.unit, amount_raw=raw or None,
                 page=page, bbox=bbox, confidence=conf))
 
     def _end_block(self) -> None:
@@ -280,16 +312,27 @@ class FormBuilder:
 
     # -- budget ----------------------------------------------------------------------------
     def _budget_row(self, table: Table, r: int, content: list[Cell]) -> None:
-        headers = [i for i, c in enumerate(content) if i > 0 and self.vocab.amount_headers.match(c.text)]
+        headers = [i for i, c in enumerate(content) if i > 0 and c.row == r
+                   and self.vocab.is_amount_header(c.text)]
+        if content and self.vocab.is_amount_header(content[0].text):
+            headers = []  # a row of amount labels over their amounts, no label column
         if headers:
             for pair in self._pairs:
                 self.budget.extend(pair.rows)
-            self._pairs = [
-                _BudgetPair(group=clean_text(content[i - 1].text), label_col=content[i - 1].col,
-                            amount_col=content[i].col,
-                            unit=bracket_unit(content[i].text) or self.vocab.budget["default_unit"])
-                for i in headers
-            ]
+            block_unit = bracket_unit(self._block_label) or self.unit
+            self._pairs = []
+            for i in headers:
+                j = i
+                while j - 1 in headers:  # columns side by side (年初预算数 | 全年预算数 | 全年执行数)
+                    j -= 1
+                left = clean_text(content[j - 1].text)
+                two_d = j != i or not left or self.vocab.is_amount_header(left)
+                header = clean_text(content[i].text)
+                self._pairs.append(_BudgetPair(
+                    # 2-D: the column's header is the group, the row label the item
+                    group=strip_trailing_brackets(header) if two_d else left,
+                    label_col=content[j - 1].col, amount_col=content[i].col,
+                    unit=bracket_unit(header) or block_unit))
             return
         if not self._pairs:
             self._budget_pairs_row(table, r, content)
@@ -312,7 +355,7 @@ class FormBuilder:
         amount` pairs, or a row of labels with the amounts in the row below. The group is the
         block label, the unit its brackets."""
         group = strip_trailing_brackets(self._block_label)
-        unit = bracket_unit(self._block_label) or self.vocab.budget["default_unit"]
+        unit = bracket_unit(self._block_label) or self.unit
         own = [c for c in content if c.row == r]
         texts = [clean_text(c.text) for c in own]
         if texts and all(texts) and not any(parse_amount(t) is not None for t in texts):

@@ -91,6 +91,40 @@ class IndicatorColumns:
             sides.append((name_col, period, annual))
         return sides
 
+    def split_value_columns(self, table: Table, header_row: int, vocab: Vocabulary) -> bool:
+        """A value header spanning several columns with sub-headers in the next row (指标值 over
+        2021年实际实现值 | 预期2022年实现值): each sub-column takes its own role, a reported value
+        (实际, 完成值) going to `extra`. True when the next row was such a sub-header row."""
+        sub_row = header_row + 1
+        if sub_row >= table.n_rows:
+            return False
+        actual = vocab.data["value_subheaders"]["actual"]
+        period_words = vocab.indicator_blocks["period_words"]
+        split = False
+        for role in ("annual_value", "period_value"):
+            for col in list(self.roles.get(role, [])):
+                head = table.cell_at(header_row, col)
+                if head is None or head.colspan < 2 or head.rowspan > 1:
+                    continue
+                subs = [c for c in table.row_cells(sub_row)
+                        if c.row == sub_row and head.col <= c.col < head.col + head.colspan]
+                texts = [clean_text(c.text) for c in subs]
+                if len(subs) < 2 or not all(texts):
+                    continue
+                self.roles[role].remove(col)
+                for cell, text in zip(subs, texts):
+                    if any(w in text for w in actual):
+                        self.extra.append((text, cell.col))
+                    else:
+                        kind = "period_value" if any(w in text for w in period_words) else role
+                        self.roles.setdefault(kind, []).append(cell.col)
+                split = True
+        if split:
+            self.roles = {k: sorted(v) for k, v in self.roles.items() if v}
+            self.extra.sort(key=lambda e: e[1])
+            self.sides = self._pair_sides(vocab, [])
+        return split
+
     def first(self, role: str) -> int | None:
         cols = self.roles.get(role)
         return cols[0] if cols else None
@@ -141,8 +175,11 @@ class IndicatorReader:
         if name_cell is not None and name_cell.row != r:
             return  # a 三级指标 cell spanning rows names one indicator, on its first row
         value_cols = cols.roles.get("annual_value", []) + cols.roles.get("period_value", [])
-        if any(table.cell_at(r, c) is name_cell for c in value_cols):
-            return  # one cell across name and value columns: a total or a note (合计, 说明, 备注)
+        level_cols = [c for role in ("level1", "level2", "level") for c in cols.roles.get(role, [])]
+        if any(table.cell_at(r, c) is name_cell for c in value_cols + level_cols):
+            # one cell across the name and the value or level columns: a total or a note
+            # (合计, 说明, 其他需要说明事项)
+            return
         project_col = cols.projects.get("project_name", (None, ""))[0]
         project = table.cell_at(r, project_col) if project_col is not None else None
         self._rows.append(_Row(table, r, content, self._level1, self._level2, project))

@@ -73,6 +73,10 @@ class LabelSet:
         return None if ambiguous else best
 
 
+def _exact(m: Match | None) -> bool:
+    return m is not None and m.score == 100
+
+
 @dataclass(frozen=True)
 class IndicatorLabel:
     label: str
@@ -95,8 +99,6 @@ class Vocabulary:
         self.goal_labels = labels({k: v for k, v in data["goal_labels"].items() if isinstance(v, list)})
         self.goal_label_max = data["goal_labels"]["max_label_length"]
         self.list_columns = labels(data["list_columns"])
-        self.budget_items = labels({"item": data["budget"]["standalone_items"]})
-        self.amount_headers = labels({"amount": data["budget"]["amount_headers"]})
         self.titles = data["titles"]
         self.budget = data["budget"]
         self.level1 = labels({e["label"]: [e["label"], *e["synonyms"]] for e in data["level1"]})
@@ -118,6 +120,26 @@ class Vocabulary:
             if other is not None and other.score >= m.score:
                 return None
         return m
+
+    def is_amount_header(self, text: str) -> bool:
+        """A column header over amounts: 预算金额（万元）, 年初预算数, 全年执行数."""
+        t = clean_text(text)
+        return any(w in t for w in self.budget["amount_header_words"])
+
+    def is_standalone_budget_label(self, text: str) -> bool:
+        """A label printed beside its amount outside a budget block (项目金额, 年度本级预算金额)."""
+        t = strip_trailing_brackets(clean_text(text))
+        return (0 < len(t) <= self.budget["standalone_max_length"]
+                and any(w in t for w in self.budget["standalone_words"])
+                and not _exact(self.blocks.match(t)) and not _exact(self.fields.match(t)))
+
+    def stated_unit(self, text: str) -> str | None:
+        """The amount unit a line states: `金额单位：元` → 元, `填报单位:(盖章)单位:万元` → 万元."""
+        t = clean_text(text)
+        units = "|".join(sorted(self.budget["units"], key=len, reverse=True))
+        labels = "|".join(sorted(self.budget["unit_labels"], key=len, reverse=True))
+        m = re.search(rf"(?:{labels})[:：]?\s*[（(]?({units})(?![\w])", t)
+        return m.group(1) if m else None
 
     def is_title(self, text: str) -> bool:
         t = strip_trailing_brackets(clean_text(text))

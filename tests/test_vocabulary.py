@@ -84,7 +84,11 @@ def test_not_titles(text):
 
 @pytest.mark.parametrize("text, amount", [("4,192.11", 4192.11), ("269,652.59", 269652.59),
                                           ("0.00", 0.0), ("18862", 18862.0), ("", None),
-                                          ("拟投入资金：", None), ("1 400.00", None),
+                                          ("拟投入资金：", None), ("1,2", None),
+                                          # a line wrap inside a long amount (Chromium, LibreOffice)
+                                          ("3,309,840.0\n0", 3309840.0), ("1 400.00", 1400.0),
+                                          # the unit printed with the amount is the form's unit
+                                          ("250万", 250.0), ("164万元", 164.0), ("250万人", None),
                                           ("9" * 400, None)])
 def test_parse_amount(text, amount):
     assert parse_amount(text) == amount
