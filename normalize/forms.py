@@ -34,6 +34,7 @@ class FormDraft:
     title: str
     title_page: int
     items: list[Table | TextLine] = field(default_factory=list)
+    title_recognised: bool = True
 
 
 def split_forms(doc: ExtractedDocument) -> tuple[list[FormDraft], list[Table | TextLine]]:
@@ -51,7 +52,30 @@ def split_forms(doc: ExtractedDocument) -> tuple[list[FormDraft], list[Table | T
             if title_cell is not None:
                 drafts.append(FormDraft(title=clean_text(title_cell.text), title_page=title_cell.page))
         (drafts[-1].items if drafts else orphans).append(item)
+    if any(isinstance(i, Table) and _has_indicator_header(i) for i in orphans):
+        # a form is found by its blocks too: an indicator table under a title that is missing,
+        # cut or worded unlike any known title
+        drafts.insert(0, _untitled_draft(orphans))
+        orphans = []
     return drafts, orphans
+
+
+def _has_indicator_header(table: Table) -> bool:
+    vocab = vocabulary()
+    return any(IndicatorColumns.from_header(table.row_cells(r), vocab) is not None
+               for r in range(table.n_rows))
+
+
+def _untitled_draft(items: list[Table | TextLine]) -> FormDraft:
+    """The form's title is the first line above its table that names a form (绩效, 表), else empty."""
+    vocab = vocabulary()
+    first_table = next(i for i in items if isinstance(i, Table))
+    lines = [i for i in items[: items.index(first_table)] if isinstance(i, TextLine)]
+    named = [ln for ln in lines if any(k in clean_text(ln.text) for k in vocab.titles["hints"])]
+    title = named[0] if named else None
+    return FormDraft(title=clean_text(title.text) if title else "",
+                     title_page=title.page if title else first_table.first_page,
+                     items=list(items), title_recognised=False)
 
 
 def _title_row(table: Table) -> Cell | None:
@@ -172,6 +196,8 @@ class FormBuilder:
             else:
                 fields[key] = text or None
         fields["pages"] = sorted({i.page for i in indicators if i.page} | {row.project.page})
+        if not fields.get("department"):  # the form's own (部门：… above the table)
+            fields["department"] = self._department()
         return fields
 
     def _department(self) -> str | None:
@@ -485,6 +511,12 @@ def normalize_document(doc: ExtractedDocument, file_name: str) -> tuple[list[For
     for draft in drafts:
         built, form_warnings = FormBuilder(draft, file_name).build()
         offset = len(forms)  # the builder counts its own forms from 0
+        if not draft.title_recognised and built:
+            warnings.append(Warning(
+                code="title_not_recognised", page=draft.title_page, form_index=offset,
+                message=f"no known form title above the indicator table; read as a form titled "
+                        f"{draft.title!r}" if draft.title else
+                        "no form title above the indicator table; read as an untitled form"))
         forms.extend(built)
         warnings.extend(w if w.form_index is None else
                         w.model_copy(update={"form_index": w.form_index + offset})
