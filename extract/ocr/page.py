@@ -124,6 +124,13 @@ def assemble(page: PageImage, image: np.ndarray, grids: Sequence[GridTable],
                 result.low_confidence.append((text, conf, bbox))
             cells.append(Cell(row=gc.row, col=gc.col, rowspan=gc.rowspan, colspan=gc.colspan,
                               text=text, page=page.page, bbox=bbox, confidence=conf))
+        filled = [c for c in cells if c.text.strip()]
+        if len(filled) <= 1 and len(cells) > 1:
+            # strokes of a large or bold title taken for rules make a "grid" around one text:
+            # a table holds more than one filled cell, so that text is a loose line
+            result.items += [TextLine(text=c.text.replace("\n", ""), page=c.page, bbox=c.bbox)
+                             for c in filled]
+            continue
         result.items.append(Table(cells=cells, n_rows=len(grid.ys) - 1, n_cols=len(grid.xs) - 1,
                                   col_edges=[round(x / page.scale, 2) for x in grid.xs]))
     for row in visual_rows(loose):
