@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test samples accuracy scans clean bench
+.PHONY: setup demo test samples accuracy accuracy-samples scans clean bench
 
 setup: $(STAMP)
 
@@ -34,8 +34,13 @@ samples: setup
 	-$(BIN)/python -m pip install -q 'python-docx>=1.1'
 	$(BIN)/python samples/generate.py
 
-# field accuracy per sample set and OCR engine, pipeline vs bare-engine time (docs/ocr.md)
+# field accuracy on the real-form corpus (../shared/real/forms), per form and per print
+# (LibreOffice, Chromium, 300 dpi scan, degraded 200 dpi scan): docs/accuracy.md
 accuracy: setup
+	$(BIN)/python scripts/corpus.py --json out/corpus.json
+
+# field accuracy per sample set and OCR engine, pipeline vs bare-engine time (docs/ocr.md)
+accuracy-samples: setup
 	$(BIN)/python scripts/accuracy.py --json out/accuracy.json
 
 # redraw the scanned variants of the samples (samples/scanned/) from the sample PDFs

@@ -113,7 +113,7 @@ def assemble(page: PageImage, image: np.ndarray, grids: Sequence[GridTable],
             text = map_chars(lines_text(lines))
             conf = _min_conf(lines)
             bbox = _pt(gc.box, page.scale)
-            if repairer is not None and text:
+            if repairer is not None:  # empty cells too: a lone sign may not be read at all
                 fixed = repairer.repair_cell(text, lines, image, conf, gc.box)
                 if fixed.text != text:
                     result.repairs.append(CellRepair(page=page.page, bbox=bbox, before=text,

@@ -158,6 +158,41 @@ def sign_from_glyph(image: np.ndarray, box: Sequence[float],
     return rules.get(key)
 
 
+def lone_sign(image: np.ndarray, cell: Sequence[float], strict: bool = False) -> str | None:
+    """The comparison sign a sign column's cell holds alone (≥ ═ >), which engines read as a
+    letter (`M`) or not at all: a single glyph, by shape. None when the cell holds anything else:
+    a dash or a slash (one stroke) is not a sign. `strict` (the engine read a letter): only a
+    chevron with a bar under it (≥ ≤)."""
+    inset = 4
+    x0, y0, x1, y1 = (int(round(v)) for v in cell)
+    crop = image[max(y0 + inset, 0):max(y1 - inset, 0), max(x0 + inset, 0):max(x1 - inset, 0)]
+    if crop.size == 0 or crop.min() > 160:
+        return None
+    _, bw = cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    ink = bw > 0
+    rows, cols = np.nonzero(ink.any(axis=1))[0], np.nonzero(ink.any(axis=0))[0]
+    glyph = ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    h, w = glyph.shape
+    if h < 4 or w < 4 or w > 2.5 * h or glyph.sum() < 12:
+        return None  # speckle, or more than one character
+    if ink.sum() > 1.3 * glyph.sum() + 8:
+        return None
+    direction, bar = glyph_shape(glyph)
+    rules = load_rules()["targets"]["glyph"]
+    if strict:
+        return rules.get(direction + "_bar") if direction != "none" and bar else None
+    if direction != "none":
+        return rules.get(direction + ("_bar" if bar else ""))
+    # `=`: two bars across the glyph with clear rows between them
+    runs, inside = 0, False
+    for full in glyph.sum(axis=1) >= 0.6 * w:
+        if full and not inside:
+            runs += 1
+        inside = bool(full)
+    empty_rows = (glyph.sum(axis=1) == 0).sum()
+    return rules["none"] if runs == 2 and empty_rows >= 1 else None
+
+
 # ---------------------------------------------------------------------------------------------
 def repair_amount(text: str, places: int = 2, thousands: str = ",", decimal: str = ".") -> str:
     """`269.652.59` → `269,652.59`; text that is not a separated number stays as it is."""
@@ -185,6 +220,7 @@ class Repairer:
         self.check_below = float(t["check_below"])
         self.max_target = int(t["max_length"])
         self.two_char = dict(t.get("two_char", {}))
+        self.lone_misread = set(t.get("lone_misread", []))
         self.trailing = "".join(t.get("trailing", []))
         signs = "".join(re.escape(s) for s in sorted(self.misread | self.doubtful))
         self.target_re = re.compile(rf"^([{signs}])\s*(\d[\d.,]*\S*)$")
@@ -249,6 +285,11 @@ class Repairer:
     def repair_cell(self, text: str, lines=(), image: np.ndarray | None = None,
                     conf: float | None = None, cell=None) -> Fixed:
         """`text` of a cell read as `lines` (boxes in `image` pixels) inside the box `cell`."""
+        if (not text.strip() or text.strip() in self.lone_misread) and image is not None \
+                and cell is not None:
+            sign = lone_sign(image, cell, strict=bool(text.strip()))
+            if sign is not None and sign != text.strip():
+                return Fixed(sign, ["lone_sign"])
         fixed = self.confuse(text)
         snapped = self.snap_label(fixed.text)
         if snapped is not None:
