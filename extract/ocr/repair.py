@@ -182,7 +182,8 @@ def lone_sign(image: np.ndarray, cell: Sequence[float], strict: bool = False) ->
     if strict:
         return rules.get(direction + "_bar") if direction != "none" and bar else None
     if direction != "none":
-        return rules.get(direction + ("_bar" if bar else ""))
+        # a chevron is about as tall as wide; a blurred dash (-, —) is a wide, flat blob
+        return rules.get(direction + ("_bar" if bar else "")) if h >= 0.6 * w else None
     # `=`: two bars across the glyph with clear rows between them
     runs, inside = 0, False
     for full in glyph.sum(axis=1) >= 0.6 * w:
