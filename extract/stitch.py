@@ -46,25 +46,24 @@ def _previous_table(out: list, table: Table) -> Table | None:
         # cells a page break may cut: the last rows of one table, the first of the other
         edge = [c for c in item.cells if c.row + c.rowspan >= item.n_rows - 1] + \
                [c for c in table.cells if c.row < 2]
-        if all(_PAGE_FURNITURE.match(line.text) or _clipped_label(line, edge) for line in lines):
+        if all(_PAGE_FURNITURE.match(line.text) or _clipped_label(line.text, edge)
+               for line in lines):
             return item
         # a clipped label wrapped over two lines, one of them sharing the footer's baseline
-        joined = TextLine(text="".join(line.text for line in reversed(lines)), page=page,
-                          bbox=lines[0].bbox) if lines else None
-        if joined is not None and _clipped_label(joined, edge):
+        if lines and _clipped_label("".join(line.text for line in reversed(lines)), edge):
             return item
         return None  # a title or note between the tables: not a continuation
     return None
 
 
-def _clipped_label(line: TextLine, cells: list[Cell]) -> bool:
+def _clipped_label(line: str, cells: list[Cell]) -> bool:
     """A spreadsheet exporter centres a merged cell's text on the whole cell; when a page break
     cuts the cell, the part falling outside the table on paper is clipped away but stays in the
     text layer, as a loose line repeating cells at the break."""
     # the footer's page number may share the clipped text's baseline, the two interleaved
     # (`数量指第标1页，共2页`): the cells' characters are taken out in order, and what is left
     # must be page furniture
-    rest = "".join(line.text.split())
+    rest = "".join(line.split())
     texts = ["".join(c.text.split()) for c in cells]
     if len(rest) >= 2 and any(rest in t for t in texts):
         return True  # a fragment of a cut cell's wrapped text

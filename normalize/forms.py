@@ -221,7 +221,8 @@ class FormBuilder:
 
     def _line_field(self, text: str) -> None:
         """`部门：505_湘西州教育和体育局` printed above the table."""
-        label, sep, value = clean_text(text).partition("：" if "：" in clean_text(text) else ":")
+        line = clean_text(text)
+        label, sep, value = line.partition("：" if "：" in line else ":")
         m = self.vocab.fields.match(label) if sep and value else None
         if m is not None and not self.vocab.stated_unit(text):
             self._line_fields.setdefault(m.key, value)

@@ -101,6 +101,9 @@ class Vocabulary:
         self.list_columns = labels(data["list_columns"])
         self.titles = data["titles"]
         self.budget = data["budget"]
+        units = "|".join(sorted(self.budget["units"], key=len, reverse=True))
+        unit_labels = "|".join(sorted(self.budget["unit_labels"], key=len, reverse=True))
+        self._stated_unit = re.compile(rf"(?:{unit_labels})[:：]?\s*[（(]?({units})(?![\w])")
         self.level1 = labels({e["label"]: [e["label"], *e["synonyms"]] for e in data["level1"]})
         self.level2 = labels({e["label"]: [e["label"], *e["synonyms"]] for e in data["level2"]})
         self.level1_codes = {e["label"]: e["code"] for e in data["level1"]}
@@ -135,10 +138,7 @@ class Vocabulary:
 
     def stated_unit(self, text: str) -> str | None:
         """The amount unit a line states: `金额单位：元` → 元, `填报单位:(盖章)单位:万元` → 万元."""
-        t = clean_text(text)
-        units = "|".join(sorted(self.budget["units"], key=len, reverse=True))
-        labels = "|".join(sorted(self.budget["unit_labels"], key=len, reverse=True))
-        m = re.search(rf"(?:{labels})[:：]?\s*[（(]?({units})(?![\w])", t)
+        m = self._stated_unit.search(clean_text(text))
         return m.group(1) if m else None
 
     def is_title(self, text: str) -> bool:
