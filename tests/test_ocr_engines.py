@@ -119,3 +119,36 @@ def test_lines_are_assigned_to_cells_by_centre():
     page = assign_to_cells(lines, cells)
     assert [[ln.text for ln in c] for c in page.cells] == [["a"], ["b"], ["c"]]
     assert [ln.text for ln in page.loose] == ["title"]
+
+
+def test_a_line_over_a_rule_is_cut_between_its_glyphs():
+    # a wrapped name's last line and the value beside it, taken by the detector for one line
+    cells = [(0, 0, 100, 50), (100, 0, 300, 50)]
+    glyphs = (("覆", (10, 10, 30, 40)), ("盖", (30, 10, 50, 40)), ("率", (52, 10, 74, 40)),
+              ("9", (110, 10, 120, 40)), ("0", (120, 10, 130, 40)), ("%", (130, 10, 142, 40)),
+              ("以", (146, 10, 170, 40)), ("上", (174, 10, 196, 40)))
+    page = assign_to_cells([OcrLine("覆盖率90%以上", (8, 10, 198, 40), 0.9, glyphs)], cells)
+    assert [[(ln.text, ln.box, ln.confidence) for ln in c] for c in page.cells] == [
+        [("覆盖率", (10, 10, 74, 40), 0.9)], [("90%以上", (110, 10, 196, 40), 0.9)]]
+    # Latin words apart by more than half the line height keep their space; a glyph outside
+    # every cell is loose
+    glyphs = (("GDP", (110, 10, 150, 40)), ("per", (170, 10, 200, 40)), ("注", (310, 10, 330, 40)))
+    page = assign_to_cells([OcrLine("GDP per注", (110, 10, 330, 40), 0.8, glyphs)], cells)
+    assert [[ln.text for ln in c] for c in page.cells] == [[], ["GDP per"]]
+    assert [ln.text for ln in page.loose] == ["注"]
+    # all glyphs in one cell: the line as read, untouched
+    line = OcrLine("覆盖率", (10, 10, 74, 40), 0.9, glyphs=(("覆盖率", (10, 10, 74, 40)),))
+    assert assign_to_cells([line], cells).cells[0] == [line]
+
+
+def test_rapidocr_gives_glyph_boxes_in_reading_order(budget_block):
+    image, _, _ = budget_block
+    lines = get_engine("rapidocr").read_lines(image)
+    assert lines
+    for line in lines:
+        # one glyph box per character (a Latin or digit run may be one word), left to right,
+        # inside the line's box
+        assert "".join(t for t, _ in line.glyphs).replace(" ", "") == line.text.replace(" ", "")
+        lefts = [b[0] for _, b in line.glyphs]
+        assert lefts == sorted(lefts)
+        assert line.box[0] - 2 <= lefts[0] and line.glyphs[-1][1][2] <= line.box[2] + 2

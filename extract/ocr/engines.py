@@ -64,6 +64,9 @@ class OcrLine:
     text: str
     box: Box
     confidence: float | None  # 0-1, None where the text came from a PDF text layer
+    # the engine's boxes of the line's characters (Latin: words), where it gives them: a line
+    # that runs over a cell's rule is cut between the characters on either side of it
+    glyphs: tuple[tuple[str, Box], ...] = ()
 
 
 @dataclass
@@ -98,21 +101,56 @@ def _centre(box: Box) -> tuple[float, float]:
     return (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
 
 
+def _cell_of(boxes: np.ndarray, box: Box) -> int | None:
+    """The cell holding the centre of `box` (nested boxes do not occur in a grid; on a shared
+    edge the first cell wins)."""
+    cx, cy = _centre(box)
+    inside = np.nonzero((boxes[:, 0] <= cx) & (cx <= boxes[:, 2])
+                        & (boxes[:, 1] <= cy) & (cy <= boxes[:, 3]))[0]
+    return int(inside[0]) if len(inside) else None
+
+
+def _cut_at_rules(line: OcrLine, boxes: np.ndarray) -> list[tuple[int | None, OcrLine]]:
+    """The line, or its pieces where its glyphs lie in different cells: a detector may take a
+    name's last line and the value beside it, separated only by a thin rule, for one line."""
+    if not line.glyphs or len(boxes) == 0:
+        return [(_cell_of(boxes, line.box), line)]
+    owners = [_cell_of(boxes, (g[1][0], line.box[1], g[1][2], line.box[3])) for g in line.glyphs]
+    if len(set(owners)) == 1:
+        return [(_cell_of(boxes, line.box), line)]
+    pieces: list[tuple[int | None, list[tuple[str, Box]]]] = []
+    for owner, glyph in zip(owners, line.glyphs):
+        if pieces and pieces[-1][0] == owner:
+            pieces[-1][1].append(glyph)
+        else:
+            pieces.append((owner, [glyph]))
+    out = []
+    height = max(line.box[3] - line.box[1], 1.0)
+    for owner, glyphs in pieces:
+        text = glyphs[0][0]
+        for (_, prev), (t, box) in zip(glyphs, glyphs[1:]):
+            # a gap wider than half the line height was a space in the engine's text
+            text += (" " if box[0] - prev[2] > height / 2 else "") + t
+        box = (glyphs[0][1][0], line.box[1], glyphs[-1][1][2], line.box[3])
+        out.append((owner, OcrLine(text, box, line.confidence, tuple(glyphs))))
+    return out
+
+
 def assign_to_cells(lines: Sequence[OcrLine], cells: Sequence[Box]) -> PageText:
-    """Each line goes to the cell that holds its centre; lines in no cell are loose."""
+    """Each line goes to the cell that holds its centre (a line over a rule is cut there first,
+    where the engine gave its glyph boxes); lines in no cell are loose."""
     out: list[list[OcrLine]] = [[] for _ in cells]
     loose: list[OcrLine] = []
     boxes = np.asarray(cells, dtype=float).reshape(-1, 4)
     for line in lines:
-        cx, cy = _centre(line.box)
-        inside = np.nonzero((boxes[:, 0] <= cx) & (cx <= boxes[:, 2])
-                            & (boxes[:, 1] <= cy) & (cy <= boxes[:, 3]))[0]
-        if len(inside):
-            # nested boxes do not occur in a grid; on a shared edge the first cell wins
-            out[int(inside[0])].append(line)
-        else:
-            loose.append(line)
+        for owner, piece in _cut_at_rules(line, boxes):
+            (loose if owner is None else out[owner]).append(piece)
     return PageText(cells=out, loose=loose)
+
+
+def _box(quad) -> Box:
+    q = np.asarray(quad, dtype=float)
+    return float(q[:, 0].min()), float(q[:, 1].min()), float(q[:, 0].max()), float(q[:, 1].max())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -156,14 +194,14 @@ class RapidOcrEngine(OcrEngine):
 
     def read_lines(self, image: np.ndarray) -> list[OcrLine]:
         with self._lock:  # one onnxruntime session pair; calls from threads take turns
-            result = self._ocr(image)
+            result = self._ocr(image, return_word_box=True)
         if result is None or getattr(result, "txts", None) is None or result.boxes is None:
             return []
+        words = getattr(result, "word_results", None) or [()] * len(result.txts)
         lines = []
-        for quad, text, score in zip(result.boxes, result.txts, result.scores):
-            q = np.asarray(quad, dtype=float)
-            box = (float(q[:, 0].min()), float(q[:, 1].min()), float(q[:, 0].max()), float(q[:, 1].max()))
-            lines.append(OcrLine(text=str(text), box=box, confidence=float(score)))
+        for quad, text, score, glyphs in zip(result.boxes, result.txts, result.scores, words):
+            lines.append(OcrLine(text=str(text), box=_box(quad), confidence=float(score),
+                                 glyphs=tuple((str(g[0]), _box(g[2])) for g in glyphs or ())))
         return lines
 
     def read_page(self, image: np.ndarray, cells: Sequence[Box]) -> PageText:
