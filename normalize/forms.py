@@ -1,40 +1,32 @@
 """From the extractor's tables and lines to contract Forms.
 
-Stages: `split_forms` finds each form by its title; `FormBuilder` walks the form's table rows,
-finds blocks by their labels (labels.toml) and hands each block's rows to its parser; columns are
-mapped by their header text. Checks run last.
+Stages: `split_forms` finds each form by its title (or, with no title, by its indicator table);
+`FormAssembler` walks the form's rows, finds where each block starts by the role of a row's label
+(labels.toml [blocks]) or header (a block reader's `header_block`), and hands the block's rows to
+its readers (normalize/blocks/, registry `BLOCK_READERS`); the readers' parts make the Form. Checks
+run last.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
+from dataclasses import replace
 
 from ..extract.grid import Cell, ExtractedDocument, Table, TextLine
 from ..extract.text import clean_text
-from ..models import BudgetItem, Fact, Form, Indicator, Task, Warning
-from .amounts import bracket_unit, parse_amount
-from .cells import boxes_as_displayed, cell_text, row_provenance
+from ..models import Form, Warning
+from .amounts import parse_amount
+from .blocks import (BLOCK_READERS, PAIRS, READERS, Block, BlockReader, FormContext, FormDraft,
+                     FormParts, IndicatorColumns, MetaReader)
+from .cells import boxes_as_displayed
 from .checks import check_form
-from .indicators import IndicatorColumns, IndicatorReader
-from .vocabulary import strip_trailing_brackets, vocabulary
+from .vocabulary import vocabulary
+
+__all__ = ["FormAssembler", "FormDraft", "normalize_document", "split_forms"]
+
 
 def _has_content(form: Form) -> bool:
     return bool(form.department or form.project_name or form.budget or form.overall_goal
                 or form.tasks or form.indicators or form.facts)
-
-
-# blocks whose content stands only beside their label: rows below the label's span are not theirs
-_SPAN_ONLY_BLOCKS = {"other_tasks", "overall_goal", "basic_info"}
-_YEAR = re.compile(r"(?<!\d)(20\d{2}|19\d{2})(?:年|\s*年度|(?!\d))")
-
-
-@dataclass
-class FormDraft:
-    title: str
-    title_page: int
-    items: list[Table | TextLine] = field(default_factory=list)
-    title_recognised: bool = True
 
 
 def split_forms(doc: ExtractedDocument) -> tuple[list[FormDraft], list[Table | TextLine]]:
@@ -86,56 +78,20 @@ def _title_row(table: Table) -> Cell | None:
     return None
 
 
-def year_of(draft: FormDraft, file_name: str) -> int | None:
-    """Budget year from the title, else a loose line of the form, else the file name."""
-    texts = [draft.title] + [clean_text(i.text) for i in draft.items if isinstance(i, TextLine)]
-    texts.append(file_name)
-    for text in texts:
-        m = _YEAR.search(text)
-        if m:
-            return int(m.group(1))
-    return None
-
-
-@dataclass
-class _BudgetPair:
-    group: str
-    label_col: int
-    amount_col: int
-    unit: str
-    rows: list[BudgetItem] = field(default_factory=list)
-
-
-class FormBuilder:
-    """Walks one form's table rows and fills a Form."""
+class FormAssembler:
+    """Walks one form's rows, hands each block's rows to its readers, and makes the Forms of what
+    they read."""
 
     def __init__(self, draft: FormDraft, file_name: str):
         self.vocab = vocabulary()
         self.draft = draft
-        self.form_type = self.vocab.form_type(draft.title)
-        self.fields: dict[str, str] = {}
-        self._line_fields: dict[str, str] = {}  # `部门：…` lines outside the table
-        self.unit = self._stated_unit()
-        self.budget: list[BudgetItem] = []
-        self.facts: list[Fact] = []
-        self.projects: list[dict] = []  # a list table's projects
-        self.goal_parts: list[str] = []
-        self.goals: dict[str, str] = {}
-        self._goal_header: dict[int, str] = {}
-        self._budget_columns: dict[int, str] = {}
-        self.tasks: list[Task] = []
-        self.indicators: list[Indicator] = []
-        self.warnings: list[Warning] = []
-        self.year = year_of(draft, file_name)
-        self.block: str | None = None
-        self._block_label = ""
-        self._label_rows: range | None = None  # rows a side label spans, for span-only blocks
-        self._pairs: list[_BudgetPair] = []
-        self._task_cols: dict[str, int] = {}
-        self._funds_unit: str | None = None
-        self._indicator_reader: IndicatorReader | None = None
+        context = FormContext(self.vocab, draft, file_name)
+        self.readers = context.open_readers(READERS)
+        self.meta = context.reader(MetaReader)
+        self._block_readers = {key: [context.readers[cls] for cls in classes]
+                               for key, classes in BLOCK_READERS.items()}
+        self.block: Block | None = None
 
-    # -- walking ---------------------------------------------------------------------------
     def build(self) -> tuple[list[Form], list[Warning]]:
         pages = {self.draft.title_page}
         for item in self.draft.items:
@@ -145,90 +101,34 @@ class FormBuilder:
             else:
                 label = self.vocab.block_label(item.text)
                 if label is not None:  # a block heading printed above its table
-                    self._start_block(label.key, clean_text(item.text), None)
+                    self._start(Block(label.key, clean_text(item.text)))
                 else:
-                    self._line_field(item.text)
-        self._end_block()
-        form = Form(
-            title=self.draft.title,
-            form_type=self.form_type,
-            pages=sorted(pages),
-            year=self.year,
-            department=self._department(),
-            project_name=self.fields.get("project_name") or None,
-            budget=self.budget,
-            overall_goal="".join(self.goal_parts) or None,
-            tasks=self.tasks,
-            indicators=self.indicators,
-            goals=self.goals,
-            facts=self.facts,
-        )
+                    self.meta.read_line(item.text)
+        self._end()
+        parts = FormParts()
+        for reader in self.readers:
+            reader.finish(parts)
+        form = Form(pages=sorted(pages), **parts.fields)
         forms = [form] if _has_content(form) else []
-        if not forms and not self.projects:
+        warnings = parts.warnings
+        if not forms and not parts.projects:
             # a title with nothing of a form under it: no invented records
-            self.warnings.append(Warning(code="unknown_layout", page=self.draft.title_page,
-                                         message=f"{self.draft.title!r}: no block of a declaration "
-                                                 "form was recognised under this title"))
+            warnings.append(Warning(code="unknown_layout", page=self.draft.title_page,
+                                    message=f"{self.draft.title!r}: no block of a declaration "
+                                            "form was recognised under this title"))
         # a list table: one form per project, under the table's title
-        forms += [Form(title=self.draft.title, form_type=self.form_type, year=self.year, **project)
-                  for project in self.projects]
-        # the reader's warnings (unknown labels) are about the form drawn under the title
+        forms += [Form(title=self.meta.title, form_type=self.meta.form_type, year=self.meta.year,
+                       **project) for project in parts.projects]
+        # the readers' warnings (unknown labels) are about the form drawn under the title
         main = 0 if forms and forms[0] is form else None
-        warnings = [w.model_copy(update={"form_index": main}) for w in self.warnings]
+        warnings = [w.model_copy(update={"form_index": main}) for w in warnings]
         for index, f in enumerate(forms):
             warnings += [w.model_copy(update={"form_index": index}) for w in check_form(f)]
         return forms, warnings
 
-    def _list_project(self, columns: IndicatorColumns, row, indicators: list[Indicator]) -> dict:
-        """One project of a list table: its own fields from the cells it stands under."""
-        table, r = row.table, row.row
-        fields: dict = {"indicators": indicators, "budget": []}
-        for key, (col, header) in columns.projects.items():
-            cell = table.cell_at(r, col)
-            text = clean_text(cell.text) if cell is not None else ""
-            if key == "budget":
-                item = strip_trailing_brackets(header)
-                page, bbox, conf = row_provenance(table, r, [cell]) if cell else (None, None, None)
-                fields["budget"].append(BudgetItem(
-                    group=item, item=item, amount=parse_amount(text),
-                    unit=bracket_unit(header) or self.unit,
-                    amount_raw=text or None, page=page, bbox=bbox, confidence=conf))
-            else:
-                fields[key] = text or None
-        fields["pages"] = sorted({i.page for i in indicators if i.page} | {row.project.page})
-        if not fields.get("department"):  # the form's own (部门：… above the table)
-            fields["department"] = self._department()
-        return fields
-
-    def _department(self) -> str | None:
-        if self.form_type == "project":
-            keys = ("competent_department", "implementing_unit", "department")
-        else:
-            keys = ("department", "competent_department", "implementing_unit")
-        for fields in (self.fields, self._line_fields):  # the table's own fields first
-            for key in keys:
-                if fields.get(key):
-                    return fields[key]
-        return None
-
-    def _stated_unit(self) -> str:
-        """The amount unit the form states in a line above or below its table (`金额单位：元`)."""
-        for text in [self.draft.title] + [i.text for i in self.draft.items if isinstance(i, TextLine)]:
-            unit = self.vocab.stated_unit(text)
-            if unit:
-                return unit
-        return self.vocab.budget["default_unit"]
-
-    def _line_field(self, text: str) -> None:
-        """`部门：505_湘西州教育和体育局` printed above the table."""
-        line = clean_text(text)
-        label, sep, value = line.partition("：" if "：" in line else ":")
-        m = self.vocab.fields.match(label) if sep and value else None
-        if m is not None and not self.vocab.stated_unit(text):
-            self._line_fields.setdefault(m.key, value)
-
+    # -- walking ---------------------------------------------------------------------------
     def _walk(self, table: Table) -> None:
-        skip_row = -1
+        header_end = 0  # the first row below the last header found
         for r in range(table.n_rows):
             cells = table.row_cells(r)
             if not cells:
@@ -238,39 +138,34 @@ class FormBuilder:
                 continue
             label = self.vocab.block_label(first.text)
             content = cells[1:] if label is not None else cells
-            header = IndicatorColumns.from_header(content, self.vocab,
-                                                  table.row_cells(r - 1) if r else None)
+            header = self._header_block(table, r, content)
             if header is not None:
-                if header.split_value_columns(table, r, self.vocab):
-                    skip_row = r + 1  # the sub-header row
-                self._indicator_header(header, label if first.row == r else None, first)
-                continue  # a header row (or its repeat on a new page)
-            if r == skip_row:
+                header_end = r + header.header_rows
+                if not self._repeats(header):  # a header repeated on a new page goes on
+                    beside = label is not None and first.row == r  # its label, on the same row
+                    self._start(replace(header, label=clean_text(first.text) if beside else ""))
                 continue
+            if r < header_end:
+                continue  # the header's second row (its value sub-headers)
             if first.row == r and self._is_pairs_row(cells, label):
-                self._end_block()
-                self._read_pairs(table, r, cells)
+                self._start(Block(PAIRS))
+                self._feed(table, r, cells)
+                self._end()
                 continue
             if label is not None and first.row == r:
                 rows = first.rows if len(cells) > 1 else None
-                self._start_block(label.key, clean_text(first.text), rows)
-            elif label is None and self.block in _SPAN_ONLY_BLOCKS and self._label_rows is not None \
-                    and r not in self._label_rows:
-                self._end_block()  # its label's rows are over; what follows is no part of it
+                self._start(Block(label.key, clean_text(first.text), rows))
+            elif label is None and self._side_label_only() and self.block.label_rows is not None \
+                    and r not in self.block.label_rows:
+                self._end()  # its label's rows are over; what follows is no part of it
             self._feed(table, r, content)
 
-    def _indicator_header(self, header: IndicatorColumns, label, label_cell: Cell) -> None:
-        reader = self._indicator_reader
-        if self.block == "indicators" and reader is not None and reader.columns.roles == header.roles:
-            return  # the header repeated on a new page
-        self._start_block("indicators", clean_text(label_cell.text) if label else "", None)
-        self._indicator_reader = IndicatorReader(self.vocab, header)
-
-    def _start_block(self, key: str, label: str, rows: range | None) -> None:
-        self._end_block()
-        self.block = key
-        self._block_label = label
-        self._label_rows = rows
+    def _header_block(self, table: Table, r: int, content: list[Cell]) -> Block | None:
+        for reader in self.readers:
+            block = reader.header_block(self.vocab, table, r, content)
+            if block is not None:
+                return block
+        return None
 
     def _is_pairs_row(self, cells: list[Cell], label) -> bool:
         """`项目名称 | 主体班 | 项目负责人 | …` or `项目金额 | 164万元 | 其中:当年市级财政资金 | 132万元`:
@@ -284,225 +179,31 @@ class FormBuilder:
         return len(cells) > 1 and self.vocab.is_standalone_budget_label(first.text) \
             and parse_amount(cells[1].text) is not None
 
-    def _read_pairs(self, table: Table, r: int, cells: list[Cell]) -> None:
-        """Fields (`label | value`) and stand-alone amounts (`资金总额（万元） | 3,600.00`), each
-        amount its own group, the unit from the label's brackets, else the form's."""
-        for label_cell, value_cell in zip(cells, cells[1:]):
-            m = self.vocab.fields.match(label_cell.text)
-            if m is not None and not self.vocab.fields.match(value_cell.text):
-                self.fields.setdefault(m.key, clean_text(value_cell.text))
-                continue
-            if not self.vocab.is_standalone_budget_label(label_cell.text):
-                continue
-            raw = clean_text(value_cell.text)
-            if raw and parse_amount(raw) is None:
-                continue
-            label = clean_text(label_cell.text)
-            item = strip_trailing_brackets(label)
-            page, bbox, conf = row_provenance(table, r, [label_cell, value_cell])
-            self.budget.append(BudgetItem(
-                group=item, item=item, amount=parse_amount(raw),
-                unit=bracket_unit(label) or self.unit, amount_raw=raw or None,
-                page=page, bbox=bbox, confidence=conf))
+    # -- blocks ----------------------------------------------------------------------------
+    def _current(self) -> list[BlockReader]:
+        return self._block_readers.get(self.block.key, []) if self.block is not None else []
 
-    def _end_block(self) -> None:
-        if self._indicator_reader is not None:
-            reader = self._indicator_reader
-            for first_row, indicators in reader.finish_by_project():
-                if first_row is None:
-                    self.indicators.extend(indicators)
-                else:
-                    self.projects.append(self._list_project(reader.columns, first_row, indicators))
-            self.warnings.extend(reader.warnings)
-            self._indicator_reader = None
-        for pair in self._pairs:
-            self.budget.extend(pair.rows)
-        self._pairs = []
-        self._goal_header = {}
-        self._budget_columns = {}
+    def _side_label_only(self) -> bool:
+        return any(self.block.key in reader.side_label_only for reader in self._current())
+
+    def _repeats(self, block: Block) -> bool:
+        return self.block is not None and self.block.key == block.key \
+            and any(reader.repeats(block) for reader in self._current())
+
+    def _start(self, block: Block) -> None:
+        self._end()
+        self.block = block
+        for reader in self._current():
+            reader.start(block)
+
+    def _end(self) -> None:
+        for reader in self._current():
+            reader.end()
         self.block = None
-        self._label_rows = None
 
-    def _feed(self, table: Table, r: int, content: list[Cell]) -> None:
-        if self.block == "budget":
-            self._budget_row(table, r, content)
-        elif self.block == "overall_goal":
-            self._goal_row(table, r, content)
-        elif self.block == "tasks":
-            self._task_row(table, r, content)
-        elif self.block == "other_tasks":
-            self._other_task_row(table, r, content)
-        elif self.block == "indicators" and self._indicator_reader is not None:
-            self._indicator_reader.add_row(table, r, content)
-        elif self.block == "basic_info":
-            self._fact_row(table, r, content)
-
-    # -- budget ----------------------------------------------------------------------------
-    def _budget_row(self, table: Table, r: int, content: list[Cell]) -> None:
-        headers = [i for i, c in enumerate(content) if i > 0 and c.row == r
-                   and self.vocab.is_amount_header(c.text)]
-        if content and self.vocab.is_amount_header(content[0].text):
-            headers = []  # a row of amount labels over their amounts, no label column
-        if headers:
-            for pair in self._pairs:
-                self.budget.extend(pair.rows)
-            block_unit = bracket_unit(self._block_label) or self.unit
-            self._pairs = []
-            for i in headers:
-                j = i
-                while j - 1 in headers:  # columns side by side (年初预算数 | 全年预算数 | 全年执行数)
-                    j -= 1
-                left = clean_text(content[j - 1].text)
-                two_d = j != i or not left or self.vocab.is_amount_header(left)
-                header = clean_text(content[i].text)
-                self._pairs.append(_BudgetPair(
-                    # 2-D: the column's header is the group, the row label the item
-                    group=strip_trailing_brackets(header) if two_d else left,
-                    label_col=content[j - 1].col, amount_col=content[i].col,
-                    unit=bracket_unit(header) or block_unit))
-            return
-        if not self._pairs:
-            self._budget_pairs_row(table, r, content)
-            return
-        for pair in self._pairs:
-            label_cell = table.cell_at(r, pair.label_col)
-            amount_cell = table.cell_at(r, pair.amount_col)
-            item = clean_text(label_cell.text) if label_cell else ""
-            if not item or label_cell.row != r or len(item) > self.vocab.budget["max_item_length"]:
-                continue
-            cells = [c for c in (label_cell, amount_cell) if c is not None]
-            page, bbox, conf = row_provenance(table, r, cells)
-            raw = clean_text(amount_cell.text) if amount_cell else ""
-            pair.rows.append(BudgetItem(
-                group=pair.group, item=item, amount=parse_amount(raw), unit=pair.unit,
-                amount_raw=raw or None, page=page, bbox=bbox, confidence=conf))
-
-    def _budget_pairs_row(self, table: Table, r: int, content: list[Cell]) -> None:
-        """Budget rows under a block label such as 项目资金（万元） with no amount header: `label |
-        amount` pairs, or a row of labels with the amounts in the row below. The group is the
-        block label, the unit its brackets."""
-        group = strip_trailing_brackets(self._block_label)
-        unit = bracket_unit(self._block_label) or self.unit
-        own = [c for c in content if c.row == r]
-        texts = [clean_text(c.text) for c in own]
-        if texts and all(texts) and not any(parse_amount(t) is not None for t in texts):
-            self._budget_columns = {c.col: t for c, t in zip(own, texts)}  # labels above amounts
-            return
-        if self._budget_columns and texts and all(parse_amount(t) is not None for t in texts if t):
-            for cell, text in zip(own, texts):
-                item = self._budget_columns.get(cell.col)
-                if item is None:
-                    continue
-                page, bbox, conf = row_provenance(table, r, [cell])
-                self.budget.append(BudgetItem(group=group, item=item, amount=parse_amount(text),
-                                              unit=unit, amount_raw=text or None, page=page,
-                                              bbox=bbox, confidence=conf))
-            self._budget_columns = {}
-            return
-        for label_cell, amount_cell in zip(content, content[1:]):
-            item = clean_text(label_cell.text)
-            amount_text = clean_text(amount_cell.text)
-            if label_cell.row != r or not item or parse_amount(item) is not None \
-                    or len(item) > self.vocab.budget["max_item_length"]:
-                continue
-            if amount_text and parse_amount(amount_text) is None:
-                continue
-            page, bbox, conf = row_provenance(table, r, [label_cell, amount_cell])
-            self.budget.append(BudgetItem(group=group, item=item, amount=parse_amount(amount_text),
-                                          unit=unit, amount_raw=amount_text or None, page=page,
-                                          bbox=bbox, confidence=conf))
-
-    # -- basic information ---------------------------------------------------------------------
-    def _fact_row(self, table: Table, r: int, content: list[Cell]) -> None:
-        """基本信息: `label | figure` pairs (财政供养人员数 | 737 | 下属二级单位数 | 10)."""
-        for label_cell, value_cell in zip(content[::2], content[1::2]):
-            item = clean_text(label_cell.text)
-            if label_cell.row != r or not item:
-                continue
-            raw = clean_text(value_cell.text)
-            page, bbox, conf = row_provenance(table, r, [label_cell, value_cell])
-            unit = bracket_unit(item)
-            self.facts.append(Fact(group=strip_trailing_brackets(self._block_label),
-                                   item=strip_trailing_brackets(item) if unit else item,
-                                   value=parse_amount(raw), unit=unit, raw=raw or None,
-                                   page=page, bbox=bbox, confidence=conf))
-
-    # -- goal --------------------------------------------------------------------------------
-    def _goal_row(self, table: Table, r: int, content: list[Cell]) -> None:
-        """Goal texts: plain (the annual goal), `label | text` pairs, or a header row of labels
-        with the texts below it."""
-        own = [c for c in content if c.row == r]
-        texts = [clean_text(c.text) for c in own]
-        if texts and all(texts) and all(len(t) <= self.vocab.goal_label_max for t in texts) \
-                and any(self.vocab.goal_labels.match(t) for t in texts):
-            self._goal_header = {c.col: t for c, t in zip(own, texts)}
-            return
-        pending: str | None = None
-        for cell, text in zip(own, texts):
-            if not text:
-                continue
-            if pending is None and len(text) <= self.vocab.goal_label_max \
-                    and self.vocab.goal_labels.match(text) and cell is not own[-1]:
-                pending = text
-                continue
-            self._add_goal(pending or self._goal_header.get(cell.col), text)
-            pending = None
-
-    def _add_goal(self, label: str | None, text: str) -> None:
-        m = self.vocab.goal_labels.match(label) if label else None
-        if label is None or (m is not None and m.key == "annual"):
-            if text not in self.goal_parts:
-                self.goal_parts.append(text)
-        else:
-            self.goals[label] = text
-
-    # -- tasks -------------------------------------------------------------------------------
-    def _task_row(self, table: Table, r: int, content: list[Cell]) -> None:
-        matches = {}
-        for cell in content:
-            m = self.vocab.task_columns.match(cell.text)
-            if m is not None:
-                matches.setdefault(m.key, cell)
-        if len(matches) >= 2:
-            self._task_cols = {k: c.col for k, c in matches.items()}
-            if "funds" in matches:
-                self._funds_unit = bracket_unit(matches["funds"].text)
-            return
-        if not self._task_cols or not content:
-            return
-        if self.vocab.block_label(content[0].text) is not None:
-            # 其他需完成的任务 printed as a row of the tasks block
-            self._other_task_row(table, r, content[1:])
-            return
-        values = {k: cell_text(table, r, col) for k, col in self._task_cols.items()}
-        name_cell = table.cell_at(r, self._task_cols["name"]) if "name" in self._task_cols else None
-        own = [v for k, v in values.items() if k != "name" and v]
-        if not own and not (name_cell is not None and name_cell.row == r and values.get("name")):
-            return
-        page, bbox, conf = row_provenance(table, r, content)
-        funds = parse_amount(values.get("funds"))
-        self.tasks.append(Task(
-            name=values.get("name", ""), content=values.get("content") or None, funds=funds,
-            funds_unit=self._funds_unit,
-            expected_goal=values.get("expected_goal") or None, funds_raw=values.get("funds") or None,
-            page=page, bbox=bbox, confidence=conf))
-
-    def _other_task_row(self, table: Table, r: int, content: list[Cell]) -> None:
-        # The optional 其他需完成的任务 row prints a 拟投入资金： prompt; unfilled, it is no task.
-        text = "".join(clean_text(c.text) for c in content)
-        funds_text = ""
-        m = re.search(r"拟投入(?:的)?资金[：:]?(.*)$", text)
-        if m:
-            funds_text = m.group(1)
-            text = text[: m.start()]
-        if not text and not funds_text:
-            return
-        page, bbox, conf = row_provenance(table, r, content)
-        funds = parse_amount(funds_text)
-        self.tasks.append(Task(name=text or "其他需完成的任务", content=None, funds=funds,
-                               funds_unit=self._funds_unit if funds is not None else None,
-                               funds_raw=funds_text or None, page=page, bbox=bbox, confidence=conf))
-
+    def _feed(self, table: Table, r: int, cells: list[Cell]) -> None:
+        for reader in self._current():
+            reader.feed(table, r, cells)
 
 
 def normalize_document(doc: ExtractedDocument, file_name: str) -> tuple[list[Form], list[Warning]]:
@@ -510,8 +211,8 @@ def normalize_document(doc: ExtractedDocument, file_name: str) -> tuple[list[For
     forms: list[Form] = []
     warnings: list[Warning] = []
     for draft in drafts:
-        built, form_warnings = FormBuilder(draft, file_name).build()
-        offset = len(forms)  # the builder counts its own forms from 0
+        built, form_warnings = FormAssembler(draft, file_name).build()
+        offset = len(forms)  # the assembler counts its own forms from 0
         if not draft.title_recognised and built:
             warnings.append(Warning(
                 code="title_not_recognised", page=draft.title_page, form_index=offset,

@@ -1,21 +1,31 @@
-"""The 绩效指标 table: header columns by their text, rows into Indicators.
+"""Indicators: the 绩效指标 table, as Indicators (and, in a list table, one project per row group).
 
-Columns are found by header text (labels.toml [indicator_columns]), never by position. Rows are
-buffered and read when the table ends, because which column holds the signs is known only from
-its cells ("the sign column is whichever column holds the signs, whatever its header says").
+Found by roles: the block by its header row, wherever it stands (any column offset, a 绩效指标 label
+beside it, or none), a row holding a 三级指标 column, a value column and one more known column
+(labels.toml [indicator_columns]); or by its label ([blocks] indicators) over its header. Every
+column is mapped by its header's role, never by position: levels 1/2 (or a mixed 指标类型 column),
+name, period and annual values, sign, unit; every other header is kept in `extra`. A value header
+over year sub-headers on the next row (a header on two rows) is split: a reported value ([value_
+subheaders] actual) goes to `extra`. Two name columns are a 中期/长期 block beside the 年度 block,
+told apart by their value headers or the heading above them ([indicator_blocks]). A list table's
+per-project columns ([list_columns]) make each row group a project of its own. Rows are buffered
+and read when the block ends, because which column holds the signs is known only from its cells
+("the sign column is whichever column holds the signs, whatever its header says").
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..extract.grid import Cell, Table
-from ..extract.text import clean_text
-from ..models import Indicator, Target, Warning
-from .amounts import bracket_unit
-from .cells import cell_text, row_provenance
-from .targets import parse_target
-from .vocabulary import Vocabulary
+from ...extract.grid import Cell, Table
+from ...extract.text import clean_text
+from ...models import BudgetItem, Indicator, Target, Warning
+from ..amounts import bracket_unit, parse_amount
+from ..cells import cell_text, row_provenance
+from ..targets import parse_target
+from ..vocabulary import Vocabulary, strip_trailing_brackets
+from .base import Block, BlockReader, FormContext, FormParts
+from .meta import MetaReader
 
 # columns whose text is never a sign or an extra: they are the indicator itself
 _CORE_ROLES = ("level1", "level2", "level", "name", "period_value", "annual_value", "unit")
@@ -141,8 +151,8 @@ class _Row:
 
 
 @dataclass
-class IndicatorReader:
-    """Reads the data rows under one indicator header."""
+class IndicatorTable:
+    """The data rows under one indicator header, read into Indicators when the block ends."""
 
     vocab: Vocabulary
     columns: IndicatorColumns
@@ -183,9 +193,6 @@ class IndicatorReader:
         project_col = cols.projects.get("project_name", (None, ""))[0]
         project = table.cell_at(r, project_col) if project_col is not None else None
         self._rows.append(_Row(table, r, content, self._level1, self._level2, project))
-
-    def finish(self) -> list[Indicator]:
-        return [ind for _, inds in self.finish_by_project() for ind in inds]
 
     def finish_by_project(self) -> list[tuple[_Row | None, list[Indicator]]]:
         """The indicators grouped by the list-table project they stand under (one group with
@@ -295,3 +302,76 @@ class IndicatorReader:
                                          page=page))
             return text, "other"
         return m.key, codes[m.key]
+
+
+class IndicatorsReader(BlockReader):
+    keys = ("indicators",)
+
+    def __init__(self, form: FormContext):
+        super().__init__(form)
+        self.indicators: list[Indicator] = []
+        self.projects: list[dict] = []  # a list table's projects, as Form fields
+        self.warnings: list[Warning] = []
+        self._table: IndicatorTable | None = None  # none until a header is found
+
+    @classmethod
+    def header_block(cls, vocab: Vocabulary, table: Table, r: int,
+                     content: list[Cell]) -> Block | None:
+        above = table.row_cells(r - 1) if r else None  # a heading over a 中期/年度 block
+        columns = IndicatorColumns.from_header(content, vocab, above)
+        if columns is None:
+            return None
+        split = columns.split_value_columns(table, r, vocab)
+        return Block("indicators", header=columns, header_rows=2 if split else 1)
+
+    def start(self, block: Block) -> None:
+        super().start(block)
+        # found by its label alone, the block reads no rows until its header
+        self._table = IndicatorTable(self.vocab, block.header) \
+            if isinstance(block.header, IndicatorColumns) else None
+
+    def repeats(self, block: Block) -> bool:
+        return self._table is not None and isinstance(block.header, IndicatorColumns) \
+            and self._table.columns.roles == block.header.roles
+
+    def feed(self, table: Table, r: int, cells: list[Cell]) -> None:
+        if self._table is not None:
+            self._table.add_row(table, r, cells)
+
+    def end(self) -> None:
+        if self._table is not None:
+            for first_row, indicators in self._table.finish_by_project():
+                if first_row is None:
+                    self.indicators.extend(indicators)
+                else:
+                    self.projects.append(self._list_project(first_row, indicators))
+            self.warnings.extend(self._table.warnings)
+            self._table = None
+        super().end()
+
+    def finish(self, parts: FormParts) -> None:
+        parts.fields["indicators"] = self.indicators
+        parts.projects.extend(self.projects)
+        parts.warnings.extend(self.warnings)
+
+    def _list_project(self, row: _Row, indicators: list[Indicator]) -> dict:
+        """One project of a list table: its own fields from the cells it stands under."""
+        meta = self.form.reader(MetaReader)
+        table, r = row.table, row.row
+        fields: dict = {"indicators": indicators, "budget": []}
+        for key, (col, header) in self._table.columns.projects.items():
+            cell = table.cell_at(r, col)
+            text = clean_text(cell.text) if cell is not None else ""
+            if key == "budget":
+                item = strip_trailing_brackets(header)
+                page, bbox, conf = row_provenance(table, r, [cell]) if cell else (None, None, None)
+                fields["budget"].append(BudgetItem(
+                    group=item, item=item, amount=parse_amount(text),
+                    unit=bracket_unit(header) or meta.unit,
+                    amount_raw=text or None, page=page, bbox=bbox, confidence=conf))
+            else:
+                fields[key] = text or None
+        fields["pages"] = sorted({i.page for i in indicators if i.page} | {row.project.page})
+        if not fields.get("department"):  # the form's own (部门：… above the table)
+            fields["department"] = meta.department()
+        return fields
