@@ -47,6 +47,13 @@ Options in the sample data:
 * `break_before`             [cell text, …]: force a page break before the row holding that cell
 * `title_bold`               fake bold: the title drawn twice, 0.3 pt apart, with a second font
                              resource of the same TTF (body text is drawn once)
+* `title_stroke`             synthetic bold as office suites draw it for a face without a bold
+                             weight: the title's glyph outlines also stroked, this wide (points;
+                             0 = not stroked)
+* `font`                     the face of every text (reportlab producer): `heiti` (WenQuanYi Zen
+                             Hei, a 黑体; Debian fonts-wqy-zenhei), `sans` (WenQuanYi Micro Hei, a
+                             lighter sans; fonts-wqy-microhei) or `serif` (AR PL UMing CN, a
+                             Ming/宋体 face; fonts-arphic-uming); see `FONTS`
 
 * `landscape`                turn the page (any producer)
 
@@ -88,6 +95,13 @@ DATA = HERE / "data"
 FONT_FILE = "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"
 BODY_FONT = "WQYZenHei"  # body text
 TITLE_FONT = "WQYZenHei-Title"  # same TTF registered again: a second font resource for the title
+# `font` option: (TTF file, index in the collection, reportlab name of the body font (the title's
+# second resource is that name + "-Title"), the Debian package holding the file)
+FONTS = {
+    "heiti": (FONT_FILE, 0, BODY_FONT, "fonts-wqy-zenhei"),
+    "sans": ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", 0, "WQYMicroHei", "fonts-wqy-microhei"),
+    "serif": ("/usr/share/fonts/truetype/arphic/uming.ttc", 0, "UMingCN", "fonts-arphic-uming"),
+}
 MM = 72 / 25.4
 PAGE_SIZES_MM = {"A4": (210.0, 297.0), "A3": (297.0, 420.0)}
 
@@ -103,6 +117,8 @@ DEFAULTS = {
     "title_size": 16.0,
     "title_gap": 10.0,  # points between title baseline area and the table
     "title_bold": True,
+    "title_stroke": 0.0,
+    "font": "heiti",
     "line_width": 0.5,
     "repeat_header": False,
     "split_text": {},
@@ -284,6 +300,8 @@ class Printer:
         self.fs = float(opts["font_size"])
         self.lead = self.fs * float(opts["leading"])
         self.vpad, self.hpad = (float(p) for p in opts["cell_padding"])
+        self.body_font = FONTS[opts["font"]][2]
+        self.title_font = self.body_font + "-Title"
 
     # -- measuring -------------------------------------------------------------------------
 
@@ -297,7 +315,7 @@ class Printer:
         need: dict[int, float] = {}
         for cell in grid.cells:
             inner = col_x[cell.col + cell.colspan] - col_x[cell.col] - 2 * self.hpad
-            lines[id(cell)] = wrap(cell.text, inner, BODY_FONT, self.fs)
+            lines[id(cell)] = wrap(cell.text, inner, self.body_font, self.fs)
             need[id(cell)] = len(lines[id(cell)]) * self.lead + 2 * self.vpad
         heights = [float(self.o["min_row_height"])] * grid.n_rows
         for cell in sorted(grid.cells, key=lambda c: c.rowspan):
@@ -427,7 +445,7 @@ class Printer:
                 for a, b in merge(spans):
                     canvas.line(x, self.page_h - a, x, self.page_h - b)
             canvas.setFillColorRGB(0, 0, 0)
-            canvas.setFont(BODY_FONT, self.fs)
+            canvas.setFont(self.body_font, self.fs)
             for fl2, (_, cell, box, show) in drawn[n]:
                 if cell is None or not show or not cell.text:
                     continue
@@ -440,7 +458,7 @@ class Printer:
                 align = cell.align or ("center" if len(lines) == 1 else "left")
                 for line in lines:
                     baseline = y + self.lead / 2 + self.fs * 0.36
-                    lw = stringWidth(line, BODY_FONT, self.fs)
+                    lw = stringWidth(line, self.body_font, self.fs)
                     if align == "center":
                         x = (x0 + x1) / 2 - lw / 2
                     elif align == "right":
@@ -456,13 +474,24 @@ class Printer:
 
         size = float(self.o["title_size"])
         x_mid = (fl.col_x[0] + fl.col_x[-1]) / 2
-        x = x_mid - stringWidth(fl.grid.title, BODY_FONT, size) / 2
+        x = x_mid - stringWidth(fl.grid.title, self.body_font, size) / 2
         baseline = self.page_h - (self.m_top + size)
         canvas.setFillColorRGB(0, 0, 0)
-        canvas.setFont(BODY_FONT, size)
-        canvas.drawString(round(x, 3), round(baseline, 3), fl.grid.title)
+        stroke = float(self.o["title_stroke"])
+        if stroke:  # fill and stroke the outlines (render mode 2), then back to plain fill
+            canvas.setStrokeColorRGB(0, 0, 0)
+            canvas.setLineWidth(stroke)
+            text = canvas.beginText(round(x, 3), round(baseline, 3))
+            text.setFont(self.body_font, size)
+            text.setTextRenderMode(2)
+            text.textOut(fl.grid.title)
+            text.setTextRenderMode(0)
+            canvas.drawText(text)
+        else:
+            canvas.setFont(self.body_font, size)
+            canvas.drawString(round(x, 3), round(baseline, 3), fl.grid.title)
         if self.o["title_bold"]:  # the overprint comes from a second font resource
-            canvas.setFont(TITLE_FONT, size)
+            canvas.setFont(self.title_font, size)
             canvas.drawString(round(x + 0.3, 3), round(baseline, 3), fl.grid.title)
 
 
@@ -482,14 +511,16 @@ def page_size_mm(opts: dict) -> tuple[float, float]:
     return (h, w) if opts.get("landscape") else (w, h)
 
 
-def register_fonts() -> None:
+def register_fonts(face: str = "heiti") -> None:
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.ttfonts import TTFont
 
-    for name in (BODY_FONT, TITLE_FONT):
+    font_file, index, body, _ = FONTS[face]
+    title = body + "-Title"
+    for name in (body, title):
         if name not in pdfmetrics.getRegisteredFontNames():
-            font = TTFont(name, FONT_FILE, subfontIndex=0)
-            if name == TITLE_FONT:
+            font = TTFont(name, font_file, subfontIndex=index)
+            if name == title:
                 # reportlab names a subset after the face (AAAAAA+WenQuanYiZenHei-0) and keys its
                 # ToUnicode map and descriptor by that name: give the second resource its own
                 # name, as word processors do for synthetic bold (`SimSun,Bold`).
@@ -506,7 +537,7 @@ def render_reportlab(opts: dict, grids: list[Grid], out: Path) -> list[list[int]
     """Draw the forms; return the 1-based pages of each form."""
     from reportlab.pdfgen.canvas import Canvas
 
-    register_fonts()
+    register_fonts(opts["font"])
     printer = Printer(opts)
     forms = [printer.layout_form(g) for g in grids]
     pages = printer.paginate(forms)
@@ -525,7 +556,7 @@ def render_reportlab(opts: dict, grids: list[Grid], out: Path) -> list[list[int]
 def reportlab_row_pages(opts: dict, grids: list[Grid]) -> list[dict[int, list[int]]]:
     """For each grid, the 1-based pages each of its rows is drawn on (repeated headers not
     counted): the pages of a form that is one part of a list table."""
-    register_fonts()
+    register_fonts(opts["font"])
     printer = Printer(opts)
     pages = printer.paginate([printer.layout_form(g) for g in grids])
     out: list[dict[int, list[int]]] = [{} for _ in grids]
@@ -547,7 +578,7 @@ def render_libreoffice(opts: dict, grids: list[Grid], out: Path) -> bool:
     from openpyxl.worksheet.pagebreak import Break
     from openpyxl.worksheet.properties import PageSetupProperties
 
-    register_fonts()
+    register_fonts(opts["font"])
     printer = Printer(opts)
     fs = float(opts["font_size"])
     wb = Workbook()

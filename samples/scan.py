@@ -9,6 +9,10 @@ For each `samples/<name>.pdf` (which has `samples/<name>.expected.json` beside i
 * `samples/scanned/<name>.300dpi.pdf`           300 dpi grayscale, clean, JPEG quality 75
 * `samples/scanned/<name>.200dpi-degraded.pdf`  200 dpi grayscale, rotated 0.3-1.0° (sign and
   angle drawn per page), Gaussian noise, a slight blur, JPEG quality 65
+* `samples/scanned/<name>.200dpi-turned<T>.pdf` the same degraded scan of a page fed to the scanner
+  turned: the image shows the page turned T° counter-clockwise (90: a landscape form on a
+  portrait scanner, 180: upside down), the PDF page is the image's shape; it takes a clockwise turn
+  of T to read (the samples in `SCANS` name their variants)
 
 each with `<that name>.expected.json` beside it: the text sample's forms and warnings, and a
 `source` for the new file (its sha256 and page count, method "ocr", the default OCR engine as the
@@ -40,12 +44,24 @@ OUT = HERE / "scanned"
 # A subset keeps samples/scanned small (about 5 MB) and the OCR tests short: the seed on one A3
 # page, the seed cut across A4 pages, two forms in one file, and a real Zhanjiang form whose
 # continuation page has no rule above its first row.
-SAMPLES = ["seed", "seed_two_pages", "two_forms", "zhanjiang_2024"]
+SAMPLES = ["seed", "seed_two_pages", "two_forms", "zhanjiang_2024",
+           # one page each: a serif face and a large stroked title (portrait), a light sans and a
+           # heiti face on landscape pages; upright at 300 dpi and degraded, turned, at 200 dpi
+           "project_approval_serif", "project_sign_unit_sans", "project_long_annual_heiti"]
 
 VARIANTS = {
     "300dpi": {"dpi": 300, "degrade": False, "jpeg_quality": 75},
     "200dpi-degraded": {"dpi": 200, "degrade": True, "jpeg_quality": 65,
                         "angle": (0.3, 1.0), "noise_sigma": 9.0, "blur_sigma": 0.6},
+}
+for _turn in (90, 180, 270):
+    VARIANTS[f"200dpi-turned{_turn}"] = {**VARIANTS["200dpi-degraded"], "turn": _turn}
+
+# the variants each sample is scanned in (default: 300dpi and 200dpi-degraded)
+SCANS = {
+    "project_approval_serif": ["300dpi", "200dpi-turned180"],
+    "project_sign_unit_sans": ["300dpi", "200dpi-turned90"],
+    "project_long_annual_heiti": ["300dpi", "200dpi-turned270"],
 }
 
 _FIXED_DATE = _dt.datetime(2024, 1, 1, tzinfo=_dt.timezone.utc)
@@ -125,23 +141,28 @@ def default_engine_name() -> str:
 
 
 def build(name: str, engine_name: str, out: Path = OUT) -> list[Path]:
-    """Write both variants of sample `name` into `out`; returns the PDFs written."""
+    """Write the variants of sample `name` into `out`; returns the PDFs written."""
     src = HERE / f"{name}.pdf"
     expected = json.loads((HERE / f"{name}.expected.json").read_text(encoding="utf-8"))
     out.mkdir(exist_ok=True)
     written = []
     pdf = pdfium.PdfDocument(src)
     try:
-        for variant, opts in VARIANTS.items():
+        for variant in SCANS.get(name, ["300dpi", "200dpi-degraded"]):
+            opts = VARIANTS[variant]
             images, sizes = [], []
             for i in range(len(pdf)):
                 page = pdf[i]
                 img = render_page(page, opts["dpi"])
+                size = (page.get_width(), page.get_height())
+                if opts.get("turn"):  # counter-clockwise, as the scanner saw the page
+                    img = np.ascontiguousarray(np.rot90(img, opts["turn"] // 90))
+                    size = size[::-1] if opts["turn"] in (90, 270) else size
                 if opts["degrade"]:
                     seed = int.from_bytes(hashlib.sha256(f"{name}/{i}".encode()).digest()[:4], "big")
                     img = degrade(img, opts, seed)
                 images.append(img)
-                sizes.append((page.get_width(), page.get_height()))
+                sizes.append(size)
             data = write_pdf(images, sizes, opts["jpeg_quality"])
             target = out / f"{name}.{variant}.pdf"
             target.write_bytes(data)

@@ -8,7 +8,8 @@ engine, with the time the pipeline takes per page next to the bare engine's on t
 
 Sets: `text` (samples/*.pdf with expected JSON, text layer, OCR mode auto: no page is OCR'd, so
 one row for both engines), `scanned-300` and `scanned-200` (samples/scanned/*.300dpi.pdf and
-*.200dpi-degraded.pdf: image-only, every page OCR'd by the engine).
+*.200dpi-degraded.pdf: image-only, every page OCR'd by the engine), `scanned-turned`
+(*.200dpi-turned*.pdf: degraded scans of pages fed to the scanner turned).
 
 How fields are counted: every leaf value of every expected form is one field: the form's title,
 form_type, pages (one field for the list), year, department, project_name, overall_goal; each
@@ -47,6 +48,7 @@ SETS = {
     "text": (SAMPLES, "*.pdf"),
     "scanned-300": (SAMPLES / "scanned", "*.300dpi.pdf"),
     "scanned-200": (SAMPLES / "scanned", "*.200dpi-degraded.pdf"),
+    "scanned-turned": (SAMPLES / "scanned", "*.200dpi-turned*.pdf"),
 }
 ENGINES = ("rapidocr", "tesseract")
 

@@ -275,6 +275,25 @@ def test_seed_two_pages_break_features():
         assert [e for e in p1.edges if e["orientation"] == "h" and abs(e["top"] - top1) < 0.5]
 
 
+def test_font_samples_are_drawn_in_their_faces():
+    """The serif, sans and heiti samples embed their own face (a fake-bold title adds a second
+    resource of it, `…,Bold`); a stroked title is drawn in text render mode 2 (fill and stroke)."""
+    from pypdf import PdfReader
+
+    want = {"project_approval_serif": ("UMingCN-0", 24, True),
+            "project_sign_unit_sans": ("WenQuanYiMicroHei-0", 20, False),
+            "project_long_annual_heiti": ("WenQuanYiZenHei-0", 28, True),
+            "seed": ("WenQuanYiZenHei-0", 20, False)}
+    for name, (face, size, stroked) in want.items():
+        with pdfplumber.open(SAMPLES / f"{name}.pdf") as pdf:
+            chars = pdf.pages[0].chars
+        assert {c["fontname"].split("+")[1].removesuffix(",Bold") for c in chars} == {face}, name
+        assert round(max(c["size"] for c in chars)) == size, name
+        content = PdfReader(SAMPLES / f"{name}.pdf").pages[0].get_contents().get_data()
+        assert (b" 2 Tr" in content) == stroked, name
+    assert G.DEFAULTS["title_stroke"] == 0.0 and G.DEFAULTS["font"] == "heiti"
+
+
 def test_title_is_fake_bold_from_a_second_font_resource():
     with pdfplumber.open(SAMPLES / "seed.pdf") as pdf:
         chars = [c for c in pdf.pages[0].chars if c["text"] == "部" and c["size"] > 15]
@@ -286,6 +305,9 @@ def test_title_is_fake_bold_from_a_second_font_resource():
 @pytest.mark.parametrize("name", REPORTLAB)
 def test_generator_is_deterministic(name, tmp_path):
     pytest.importorskip("reportlab")
+    font_file, _, _, package = G.FONTS[SPECS[name].get("font", "heiti")]
+    if not Path(font_file).exists():
+        pytest.skip(f"{font_file} not installed (Debian: {package})")
     G.build(name, tmp_path)
     assert (tmp_path / f"{name}.pdf").read_bytes() == (SAMPLES / f"{name}.pdf").read_bytes()
     out = f"{name}.expected-error.json" if name in ERRORS else f"{name}.expected.json"

@@ -1,6 +1,7 @@
 """OCR stage: scanned pages and page images into the same cell grid as the text layer.
 
     render.py   pages as grayscale images (pypdfium2 for PDFs; PNG, JPEG, multi-page TIFF)
+    orient.py   pages scanned sideways or upside down, found and turned upright
     deskew.py   the page turned level by its rules
     lines.py    ruling lines → grid with row/column spans (OpenCV)
     engines.py  `OcrEngine`: rapidocr (default) and tesseract behind one interface
@@ -21,6 +22,7 @@ OCR_SETTINGS: dict = {
     "dpi": 200,
     "image_dpi": 200,          # an image file that states no resolution is taken as this
     "max_image_dpi": 300,      # images scanned finer are reduced to `dpi` (time, not accuracy)
+    "orient": True,            # pages scanned turned a quarter or a half are turned upright (orient.py)
     "deskew": True,
     "max_skew": 3.0,           # degrees searched either way
     "low_confidence": 0.8,     # a cell read with less gives a `low_ocr_confidence` warning

@@ -44,6 +44,7 @@ class OcrReport:
     low_confidence: list[tuple[int, str, float, tuple]] = field(default_factory=list)
     timings: dict[int, dict[str, float]] = field(default_factory=dict)
     skew: dict[int, float] = field(default_factory=dict)
+    turns: dict = field(default_factory=dict)  # pages scanned turned: orientation.Turn by page
 
 
 class _Ocr:
@@ -85,15 +86,42 @@ class _Ocr:
             if page is None:
                 break
             render = time.perf_counter() - t0
+            page, turn, orient = self._upright(page)
             result = read_page(page, self.engine, self.settings, self.repairer)
+            if turn is not None:
+                report.turns[page.page] = turn
+                _boxes_as_displayed(result, turn)
             report.engine = self.engine.describe()
             report.ocr_pages.append(page.page)
             report.repairs.extend(result.repairs)
             report.low_confidence.extend((page.page, *low) for low in result.low_confidence)
-            report.timings[page.page] = {"render": render, **result.timings}
+            report.timings[page.page] = {"render": render, "orient": orient, **result.timings}
             report.skew[page.page] = result.skew
             items.extend(result.items)
         return items
+
+    def _upright(self, page: PageImage):
+        """The page turned upright where it was scanned turned (orient.py), its turn, seconds."""
+        if not self.settings["orient"]:
+            return page, None, 0.0
+        from .orient import upright_page
+
+        page, turn, found = upright_page(page)
+        return page, turn, found.seconds
+
+
+def _boxes_as_displayed(result, turn) -> None:
+    """Repairs and low-confidence cells of a page read turned, located on the page as displayed
+    like the records (the normalizer maps those, `boxes_as_displayed`)."""
+    from dataclasses import replace
+
+    from ..orientation import to_page_box
+
+    def shown(box):
+        return tuple(round(v, 2) for v in to_page_box(box, turn))
+
+    result.repairs = [replace(r, bbox=shown(r.bbox)) for r in result.repairs]
+    result.low_confidence = [(text, conf, shown(box)) for text, conf, box in result.low_confidence]
 
 
 def extract_document(path: str | Path, *, password: str | None = None, mode: str = "auto",
@@ -114,7 +142,7 @@ def extract_document(path: str | Path, *, password: str | None = None, mode: str
         count = image_page_count(path)
         items = ocr.read(load_image_pages(path, dpi=s["dpi"], assumed_dpi=s["image_dpi"],
                                           max_dpi=s["max_image_dpi"]), report)
-        return _document(count, items, [], report), report
+        return _document(count, items, [], report, report.turns), report
 
     with open_pdf(path, password) as pdf:
         per_page: dict[int, list[Table | TextLine]] = {}
@@ -149,7 +177,7 @@ def extract_document(path: str | Path, *, password: str | None = None, mode: str
             page_no = item.first_page if isinstance(item, Table) else item.page
             per_page.setdefault(page_no, []).append(item)
     items = [it for n in sorted(per_page) for it in per_page[n]]
-    return _document(page_count, items, unusable, report, turns), report
+    return _document(page_count, items, unusable, report, {**turns, **report.turns}), report
 
 
 def _document(page_count: int, items: list, unusable: list[int], report: OcrReport,
