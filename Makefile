@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test samples accuracy accuracy-samples scans clean bench
+.PHONY: setup demo test samples accuracy accuracy-samples scans clean bench fuzz-layouts
 
 setup: $(STAMP)
 
@@ -38,6 +38,15 @@ samples: setup
 # (LibreOffice, Chromium, 300 dpi scan, degraded 200 dpi scan): docs/accuracy.md
 accuracy: setup
 	$(BIN)/python scripts/corpus.py --json out/corpus.json
+
+# layout fuzzer: every form held as a table printed by LibreOffice Calc at N random page setups,
+# each print's records checked against the form's reference (docs/layouts.md; apt:
+# libreoffice-calc-nogui fonts-wqy-zenhei fonts-wqy-microhei fonts-arphic-uming fonts-arphic-ukai)
+N    ?= 50
+SEED ?= 10
+JOBS ?= 2
+fuzz-layouts: setup
+	$(BIN)/python scripts/fuzz_layouts.py --setups $(N) --seed $(SEED) --jobs $(JOBS)
 
 # field accuracy per sample set and OCR engine, pipeline vs bare-engine time (docs/ocr.md)
 accuracy-samples: setup
