@@ -130,12 +130,17 @@ def test_a_line_over_a_rule_is_cut_between_its_glyphs():
     page = assign_to_cells([OcrLine("覆盖率90%以上", (8, 10, 198, 40), 0.9, glyphs)], cells)
     assert [[(ln.text, ln.box, ln.confidence) for ln in c] for c in page.cells] == [
         [("覆盖率", (10, 10, 74, 40), 0.9)], [("90%以上", (110, 10, 196, 40), 0.9)]]
-    # Latin words apart by more than half the line height keep their space; a glyph outside
-    # every cell is loose
-    glyphs = (("GDP", (110, 10, 150, 40)), ("per", (170, 10, 200, 40)), ("注", (310, 10, 330, 40)))
-    page = assign_to_cells([OcrLine("GDP per注", (110, 10, 330, 40), 0.8, glyphs)], cells)
-    assert [[ln.text for ln in c] for c in page.cells] == [[], ["GDP per"]]
-    assert [ln.text for ln in page.loose] == ["注"]
+    # Latin words apart by more than half the line height keep their space
+    glyphs = (("覆盖率", (10, 10, 74, 40)), ("GDP", (110, 10, 150, 40)), ("per", (170, 10, 200, 40)))
+    page = assign_to_cells([OcrLine("覆盖率GDP per", (10, 10, 200, 40), 0.8, glyphs)], cells)
+    assert [[ln.text for ln in c] for c in page.cells] == [["覆盖率"], ["GDP per"]]
+    # a title running over a "grid" of its own strokes (glyphs outside every cell): not cut, and
+    # it goes where its centre lies
+    glyphs = (("年", (-60, 10, -30, 40)), ("度", (60, 10, 90, 40)), ("项", (110, 10, 140, 40)),
+              ("目", (320, 10, 350, 40)))
+    title = OcrLine("年度项目", (-60, 10, 350, 40), 0.9, glyphs)
+    page = assign_to_cells([title], cells)
+    assert page.cells[1] == [title] and page.cells[0] == [] and page.loose == []
     # all glyphs in one cell: the line as read, untouched
     line = OcrLine("覆盖率", (10, 10, 74, 40), 0.9, glyphs=(("覆盖率", (10, 10, 74, 40)),))
     assert assign_to_cells([line], cells).cells[0] == [line]
@@ -152,3 +157,51 @@ def test_rapidocr_gives_glyph_boxes_in_reading_order(budget_block):
         lefts = [b[0] for _, b in line.glyphs]
         assert lefts == sorted(lefts)
         assert line.box[0] - 2 <= lefts[0] and line.glyphs[-1][1][2] <= line.box[2] + 2
+
+
+def _cell_with_text(lines: list[tuple[str, int, int]], px: int = 28) -> np.ndarray:
+    """A ruled cell (400 x 160 px) with texts drawn at (x, y) in the WenQuanYi font."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    font = Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
+    if not font.exists():
+        pytest.skip("fonts-wqy-zenhei not installed (.ci/run installs it)")
+    im = Image.new("L", (400, 160), 255)
+    draw = ImageDraw.Draw(im)
+    draw.rectangle((0, 0, 399, 159), outline=0, width=2)
+    for text, x, y in lines:
+        draw.text((x, y), text, font=ImageFont.truetype(str(font), px), fill=0)
+    return np.asarray(im)
+
+
+def _ink_box(img: np.ndarray, x0: int, y0: int, x1: int, y1: int) -> tuple[float, ...]:
+    ys, xs = np.nonzero(img[y0:y1, x0:x1] < 128)
+    return (float(x0 + xs.min()), float(y0 + ys.min()), float(x0 + xs.max() + 1), float(y0 + ys.max() + 1))
+
+
+def test_a_mark_the_detector_left_out_at_a_line_start_is_read_again():
+    engine = get_engine("rapidocr")
+    img = _cell_with_text([("生产生活条件", 6, 20), ("，持续深化", 6, 60)])
+    cell = (0.0, 0.0, 400.0, 160.0)
+    first = OcrLine("生产生活条件", _ink_box(img, 3, 15, 397, 55), 0.99)
+    # the second line as the detector boxed it: from 持, the comma left outside
+    words = _ink_box(img, 3, 55, 397, 100)
+    second = OcrLine("持续深化", (words[0] + 28, words[1], words[2], words[3]), 0.99)
+    fixed = engine._with_edge_marks(img, second, cell, [first, second])
+    assert fixed.text == "，持续深化" and fixed.box[0] < second.box[0]
+    assert engine._with_edge_marks(img, first, cell, [first, second]) is first
+
+
+def test_a_mark_wrapped_alone_onto_its_own_line_is_found():
+    engine = get_engine("rapidocr")
+    img = _cell_with_text([("给予补贴", 6, 20), ("。", 6, 56)])
+    cell = (0.0, 0.0, 400.0, 160.0)
+    line = OcrLine("给予补贴", _ink_box(img, 3, 15, 397, 55), 0.99)
+    (mark,) = engine._lone_marks(img, cell, [line])
+    assert mark.text == "。" and mark.box[1] > line.box[3]
+    # a digit (full height) or a speck under a line is no mark
+    img = _cell_with_text([("给予补贴", 6, 20), ("0", 6, 56)])
+    assert engine._lone_marks(img, cell, [line]) == []
+    img = _cell_with_text([("给予补贴", 6, 20)]).copy()
+    img[75:77, 10:12] = 0
+    assert engine._lone_marks(img, cell, [line]) == []

@@ -11,7 +11,7 @@ import pytest
 
 from perfdecl.extract.ocr.engines import OcrLine
 from perfdecl.extract.ocr.repair import (CellRepair, Repairer, check_repaired_sums, load_rules,
-                                         repair_amount, sign_from_glyph)
+                                         lone_sign, repair_amount, sign_from_glyph)
 from perfdecl.models import BudgetItem, Form
 
 
@@ -177,6 +177,70 @@ def test_a_real_digit_two_stays(repairer, text):
     ys, xs = np.nonzero(img < 128)
     box = (xs.min() - 2, ys.min() - 2, xs.max() + 2, ys.max() + 2)
     assert repairer.repair_cell(text, [OcrLine(text, box, 0.6)], img, 0.6).text == text
+
+
+def _bars_cell(profile: list[int], width: int, top_inset: int = 0) -> tuple[np.ndarray, tuple]:
+    """A sign column's cell (rules around it) holding one glyph of horizontal bars, row by row
+    the grey levels of `profile` (a scan's rows through =, ═ or a dash); `top_inset` shortens the
+    first bar at both ends (二)."""
+    img = np.full((60, 80), 255, np.uint8)
+    img[[0, -1], :] = 0
+    img[:, [0, -1]] = 0
+    y0, x0 = 30 - len(profile) // 2, 40 - width // 2
+    for i, grey in enumerate(profile):
+        inset = top_inset if i < len(profile) // 2 else 0
+        img[y0 + i, x0 + inset:x0 + width - inset] = grey
+    return img, (0, 0, 80, 60)
+
+
+@pytest.mark.parametrize("profile, width, top_inset, sign", [
+    ([40, 40, 255, 255, 255, 255, 40, 40], 14, 0, "="),          # = (300 dpi scan of form 16)
+    ([57, 158, 143, 75], 31, 0, "═"),                            # ═: bars a pixel apart, 200 dpi
+    ([221, 167, 121, 150, 111, 143, 210], 31, 0, "═"),           # ═ blurred (degraded scan)
+    ([40, 40, 255, 255, 255, 255, 40, 40], 14, 3, None),         # 二: the top bar is shorter
+    ([60, 60, 60, 60], 31, 0, None),                             # one thick bar: a dash
+    ([40, 40, 255, 255, 40, 40, 255, 255, 40, 40], 14, 0, None),  # 三
+])
+def test_lone_sign_of_bars(repairer, profile, width, top_inset, sign):
+    img, cell = _bars_cell(profile, width, top_inset)
+    assert lone_sign(img, cell) == sign
+    # the engine read the cell as nothing, or as 二: the glyph decides; a dash stays a dash
+    for read in ("", "二", "一"):
+        fixed = repairer.repair_cell(read, [], img, 0.9, cell)
+        assert (fixed.text, fixed.rules) == ((sign, ["lone_sign"]) if sign and sign != read
+                                             else (read, []))
+
+
+@pytest.mark.parametrize("stroke, read, repaired", [
+    ((10, 3), "1", "-"),     # a short dash alone in a unit cell, read as 1
+    ((14, 2), "l", "-"),
+    ((3, 20), "1", "1"),     # a real 1 stands taller than wide
+    ((10, 3), "2", "2"),     # only the characters listed in repairs.toml are doubted
+])
+def test_lone_dash(repairer, stroke, read, repaired):
+    img = np.full((50, 80), 255, np.uint8)
+    img[[0, -1], :] = 0
+    img[:, [0, -1]] = 0
+    w, h = stroke
+    img[25 - h // 2:25 - h // 2 + h, 40 - w // 2:40 - w // 2 + w] = 0
+    fixed = repairer.repair_cell(read, [], img, 0.8, (0, 0, 80, 50))
+    assert (fixed.text, fixed.rules) == ((repaired, ["lone_dash"]) if repaired != read else (read, []))
+
+
+def test_lone_sign_read_as_a_letter_needs_a_chevron(repairer):
+    font_path = next((f for f in FONTS if f.exists()), None)
+    if font_path is None:
+        pytest.skip("no font with ≥ installed")
+    from PIL import Image, ImageDraw, ImageFont
+
+    font = ImageFont.truetype(str(font_path), 30)
+    for sign, expected in (("≧", "≥"), ("=", "M")):
+        im = Image.new("L", (80, 60), 255)
+        draw = ImageDraw.Draw(im)
+        draw.rectangle((0, 0, 79, 59), outline=0)
+        draw.text((25, 10), sign, font=font, fill=0)
+        fixed = repairer.repair_cell("M", [], np.asarray(im), 0.9, (0, 0, 80, 60))
+        assert fixed.text == expected
 
 
 def test_confident_sign_is_not_second_guessed(repairer):

@@ -32,19 +32,6 @@ SCANS = sorted(p for p in SCANNED.glob("*.pdf") if p.with_name(p.name[:-4] + ".e
 THRESHOLD = {"300dpi": 0.995, "200dpi-degraded": 0.985,
              # degraded scans of pages fed to the scanner turned (extract/ocr/orient.py)
              "200dpi-turned90": 0.985, "200dpi-turned180": 0.985, "200dpi-turned270": 0.985}
-# Misreads of the font samples that lie outside page orientation, left to the grid and repair
-# work (issue 10): strokes of the large bold title joined into "rules" make a small grid over two
-# of its characters, which lose their text to it once a line is cut at rules (the title is then
-# not recognised, or its year lost), and the label repair turns a goal label read right into a
-# value header (中期目标, 长期目标 → 中期目标值, 长期目标值); on the light sans page a unit cell's
-# dash is read as 1. Not strict: which of them fail moves with that work; remove when fixed.
-KNOWN_MISREADS = {
-    "project_approval_serif.300dpi": "title grid over 度项; 中期目标 snapped to 中期目标值",
-    "project_approval_serif.200dpi-turned180": "title grids over 度项, 标批: title_not_recognised",
-    "project_sign_unit_sans.300dpi": "unit dash read as 1 (无影响1); ═ is = in this face",
-    "project_long_annual_heiti.300dpi": "title grids over 效 and 25年; 长期目标 snapped to 长期目标值",
-    "project_long_annual_heiti.200dpi-turned270": "title grids over 效 and 25年; 长期目标 snapped",
-}
 TESSERACT_THRESHOLD = 0.95  # measured 96.8 % on this file
 
 
@@ -74,9 +61,7 @@ def test_scanned_samples_exist():
     assert sum(p.stat().st_size for p in SCANNED.iterdir()) < 15 * 2**20
 
 
-@pytest.mark.parametrize("pdf", [
-    pytest.param(p, marks=pytest.mark.xfail(strict=False, reason=KNOWN_MISREADS[p.name[:-4]]))
-    if p.name[:-4] in KNOWN_MISREADS else p for p in SCANS], ids=[p.name[:-4] for p in SCANS])
+@pytest.mark.parametrize("pdf", SCANS, ids=[p.name[:-4] for p in SCANS])
 def test_scanned_sample_accuracy(pdf):
     expected = expected_of(pdf)
     doc = perfdecl.convert(pdf).model_dump(mode="json")

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from ...errors import OcrEngineError
@@ -49,6 +50,9 @@ RAPIDOCR_SETTINGS: dict = {
     "det_max_side": 1600,       # detection alone runs on the page reduced to this (boxes are
                                 # mapped back, lines recognised from the full page): 3x less det time
     "threads": 0,               # onnxruntime intra-op threads, 0 = its default (physical cores)
+    "edge_marks": "，。、；：,.;:",  # punctuation the detector leaves outside a line's box when it
+                                # stands at the line's very start or end in its cell (LibreOffice
+                                # wraps a comma to the next line's start): read again with it
 }
 TESSERACT_SETTINGS: dict = {
     "lang": "chi_sim",
@@ -116,7 +120,9 @@ def _cut_at_rules(line: OcrLine, boxes: np.ndarray) -> list[tuple[int | None, Oc
     if not line.glyphs or len(boxes) == 0:
         return [(_cell_of(boxes, line.box), line)]
     owners = [_cell_of(boxes, (g[1][0], line.box[1], g[1][2], line.box[3])) for g in line.glyphs]
-    if len(set(owners)) == 1:
+    if len(set(owners)) == 1 or None in owners:
+        # a line running out of every cell is no table text: strokes of a large title taken
+        # for rules make a "grid" inside it
         return [(_cell_of(boxes, line.box), line)]
     pieces: list[tuple[int | None, list[tuple[str, Box]]]] = []
     for owner, glyph in zip(owners, line.glyphs):
@@ -146,6 +152,15 @@ def assign_to_cells(lines: Sequence[OcrLine], cells: Sequence[Box]) -> PageText:
         for owner, piece in _cut_at_rules(line, boxes):
             (loose if owner is None else out[owner]).append(piece)
     return PageText(cells=out, loose=loose)
+
+
+def _ink(region: np.ndarray, around: np.ndarray) -> np.ndarray:
+    """Dark pixels of `region`, by Otsu's threshold over `around` (the cell or line it lies in:
+    paper and printed text), never lighter than mid-grey: a degraded scan's ink is grey."""
+    if around.size == 0:
+        return region < 128
+    level, _ = cv2.threshold(around, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    return region < min(level, 160)
 
 
 def _box(quad) -> Box:
@@ -194,7 +209,9 @@ class RapidOcrEngine(OcrEngine):
 
     def read_lines(self, image: np.ndarray) -> list[OcrLine]:
         with self._lock:  # one onnxruntime session pair; calls from threads take turns
-            result = self._ocr(image, return_word_box=True)
+            # every mode named on each call: rapidocr keeps the last call's use_det/use_rec
+            result = self._ocr(image, use_det=True, use_cls=False, use_rec=True,
+                               return_word_box=True)
         if result is None or getattr(result, "txts", None) is None or result.boxes is None:
             return []
         words = getattr(result, "word_results", None) or [()] * len(result.txts)
@@ -207,10 +224,95 @@ class RapidOcrEngine(OcrEngine):
     def read_page(self, image: np.ndarray, cells: Sequence[Box]) -> PageText:
         start = time.perf_counter()
         lines = self.read_lines(image)
-        spent = time.perf_counter() - start
         page = assign_to_cells(lines, cells)
-        page.engine_seconds = spent
+        if self.settings["edge_marks"]:
+            for cell, cell_lines in zip(cells, page.cells):
+                cell_lines[:] = [self._with_edge_marks(image, line, cell, cell_lines)
+                                 for line in cell_lines]
+                cell_lines += self._lone_marks(image, cell, cell_lines)
+        page.engine_seconds = time.perf_counter() - start
         return page
+
+    def _with_edge_marks(self, image: np.ndarray, line: OcrLine, cell: Box,
+                         neighbours: Sequence[OcrLine]) -> OcrLine:
+        """The line read again with the ink beside its ends, where that ink is a punctuation mark
+        the detector left out (only marks may be added; anything else keeps the line as read)."""
+        inset = 4  # px: clear of the cell's rules
+        x0, y0, x1, y1 = (int(round(v)) for v in line.box)
+        left, right = int(cell[0]) + inset, int(cell[2]) - inset
+        for other in neighbours:  # another line on the same row bounds the search
+            if other is not line and min(other.box[3], y1) - max(other.box[1], y0) > 0:
+                if other.box[2] <= x0:
+                    left = max(left, int(other.box[2]) + 1)
+                elif other.box[0] >= x1:
+                    right = min(right, int(other.box[0]) - 1)
+        reach = y1 - y0  # at most one character beside the line
+        new_x0, new_x1 = x0, x1
+        band = image[max(y0, 0):y1]
+        ink = _ink(band, band[:, max(left, 0):max(right, 0)])
+        cols = np.nonzero(ink[:, max(left, x0 - reach):x0].sum(axis=0) >= 2)[0]
+        if len(cols) and ink[:, max(left, x0 - reach):x0].sum() >= 6:
+            new_x0 = max(left, x0 - reach) + int(cols[0]) - 2
+        cols = np.nonzero(ink[:, x1:min(right, x1 + reach)].sum(axis=0) >= 2)[0]
+        if len(cols) and ink[:, x1:min(right, x1 + reach)].sum() >= 6:
+            new_x1 = x1 + int(cols[-1]) + 3
+        if (new_x0, new_x1) == (x0, x1):
+            return line
+        with self._lock:
+            read = self._ocr(image[max(y0 - 2, 0):y1 + 2, max(new_x0, 0):new_x1],
+                             use_det=False, use_cls=False, use_rec=True, return_word_box=False)
+        if not getattr(read, "txts", None):
+            return line
+        text, marks = str(read.txts[0]), self.settings["edge_marks"]
+        at = text.find(line.text)
+        added = text[:at] + text[at + len(line.text):] if at >= 0 else ""
+        if at < 0 or not added or any(ch not in marks for ch in added):
+            return line
+        return OcrLine(text, (float(new_x0), line.box[1], float(new_x1), line.box[3]),
+                       min(line.confidence or 1.0, float(read.scores[0])))
+
+    def _lone_marks(self, image: np.ndarray, cell: Box, lines: Sequence[OcrLine]) -> list[OcrLine]:
+        """Punctuation wrapped alone onto a line of its own (a cell's text ending `补贴` + `。`),
+        which the detector does not take for text: small ink at the text's left margin right under
+        a line, read after the end of that line (alone, a small 。 reads as 0)."""
+        if not lines:
+            return []
+        inset = 2  # a mark wrapped to a line's start stands close to the cell's rule
+        h = float(np.median([ln.box[3] - ln.box[1] for ln in lines]))
+        margin = min(ln.box[0] for ln in lines)
+        x0, x1 = int(max(cell[0] + inset, margin - h)), int(min(cell[2] - inset, margin + h))
+        y0, y1 = int(cell[1]) + inset, int(cell[3]) - inset
+        if x1 - x0 < 4 or y1 - y0 < 4:
+            return []
+        ink = _ink(image[y0:y1, x0:x1], image[y0:y1, int(cell[0]):int(cell[2])])
+        for ln in lines:  # what the lines hold is read already
+            ink[max(int(ln.box[1]) - y0 - 2, 0):max(int(ln.box[3]) - y0 + 2, 0), :] = False
+        n, _, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
+        found: list[OcrLine] = []
+        for bx, by, bw, bh, area in stats[1:n]:
+            top, bottom, left = y0 + int(by), y0 + int(by + bh), x0 + int(bx)
+            above = [ln for ln in lines if ln.box[3] <= top and top - ln.box[3] <= 1.5 * h]
+            if area < 8 or bw > 0.5 * h or bh > 0.5 * h or bh < 0.15 * h or not above:
+                continue  # a mark is small, and stands in the line slot under a line
+            if any(f.box[0] <= left <= f.box[2] and f.box[1] <= top <= f.box[3] for f in found):
+                continue  # the second dot of a colon, read with the first
+            prev = max(above, key=lambda ln: ln.box[3])
+            p0, p1 = int(prev.box[1]), int(prev.box[3])
+            # the mark's own slot, as tall as the line above and on the same baseline offset
+            s1 = bottom + (p1 - p0) // 6
+            slot = image[max(s1 - (p1 - p0), 0):s1, max(left - 3, 0):left + max(int(bw), int(h / 2)) + 3]
+            tail = image[p0:p1, max(int(prev.box[2] - 2 * h), 0):int(prev.box[2]) + 2]
+            if slot.shape[0] != tail.shape[0] or slot.size == 0 or tail.size == 0:
+                continue
+            with self._lock:
+                read = self._ocr(np.hstack([tail, slot]), use_det=False, use_cls=False,
+                                 use_rec=True, return_word_box=False)
+            text = str(read.txts[0]).strip() if getattr(read, "txts", None) else ""
+            if len(text) >= 2 and text[-1] in self.settings["edge_marks"] \
+                    and text[-2] == prev.text.strip()[-1:] and read.scores[0] >= 0.8:
+                box = (float(left), float(top), float(left + bw), float(bottom))
+                found.append(OcrLine(text[-1], box, float(read.scores[0])))
+        return found
 
 
 # ---------------------------------------------------------------------------------------------

@@ -51,10 +51,10 @@ def load_rules(path: str | None = None) -> dict:
 
 # ---------------------------------------------------------------------------------------------
 # comparison signs from the glyph
-def _first_glyph(bw: np.ndarray, min_ink: int = 4) -> np.ndarray | None:
-    """The leftmost glyph of a binarised text line: the first run of ink columns (gaps of up to
-    two columns allowed) holding at least `min_ink` pixels (less is scan speckle), trimmed to its
-    ink rows."""
+def _first_glyph_box(bw: np.ndarray, min_ink: int = 4) -> tuple[int, int, int, int] | None:
+    """Rows and columns (r0, r1, c0, c1) of the leftmost glyph of a binarised text line: the
+    first run of ink columns (gaps of up to two columns allowed) holding at least `min_ink`
+    pixels (less is scan speckle), trimmed to its ink rows."""
     cols = bw.sum(axis=0)
     xs = np.nonzero(cols)[0]
     runs: list[tuple[int, int]] = []
@@ -66,10 +66,14 @@ def _first_glyph(bw: np.ndarray, min_ink: int = 4) -> np.ndarray | None:
     for start, end in runs:
         if cols[start:end + 1].sum() < min_ink:
             continue
-        glyph = bw[:, start:end + 1]
-        rows = np.nonzero(glyph.any(axis=1))[0]
-        return glyph[rows[0]:rows[-1] + 1]
+        rows = np.nonzero(bw[:, start:end + 1].any(axis=1))[0]
+        return int(rows[0]), int(rows[-1]) + 1, int(start), int(end) + 1
     return None
+
+
+def _first_glyph(bw: np.ndarray, min_ink: int = 4) -> np.ndarray | None:
+    box = _first_glyph_box(bw, min_ink)
+    return None if box is None else bw[box[0]:box[1], box[2]:box[3]]
 
 
 def _span(mask: np.ndarray) -> int:
@@ -147,22 +151,62 @@ def sign_from_glyph(image: np.ndarray, box: Sequence[float],
     if crop.size == 0 or crop.min() > 160:
         return None
     _, bw = cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
-    glyph = _first_glyph(bw > 0, min_ink=max(h // 2, 4))
-    if glyph is None:
+    box = _first_glyph_box(bw > 0, min_ink=max(h // 2, 4))
+    if box is None:
         return None
+    glyph = (bw > 0)[box[0]:box[1], box[2]:box[3]]
     direction, bar, gap = glyph_shape(glyph, with_gap=True)
     if strict and not (gap and direction != "none"):
         return None
     rules = load_rules()["targets"]["glyph"]
+    if direction == "none" and glyph.shape[0] < rules["double_rule_max_height"] * glyph.shape[1] \
+            and _two_bars(crop, box):
+        return rules["double_rule"]
     key = direction + ("_bar" if bar and direction != "none" else "")
     return rules.get(key)
 
 
+def _two_bars(crop: np.ndarray, glyph_box: tuple[int, int, int, int]) -> bool:
+    """The glyph is two bars of the same length, one above the other, and nothing else (= ═).
+
+    Read on the grey levels: at 200 dpi the bars of a double rule (═) lie a pixel apart and a
+    binarised crop shows one thick bar, while the rows between them stay lighter: two peaks of
+    row darkness with a valley between them."""
+    r0, r1, c0, c1 = glyph_box
+    dark = 255.0 - crop[r0:r1, c0:c1].astype(float)
+    rows = dark.mean(axis=1)
+    top = rows.max()
+    peaks = [i for i in range(len(rows))
+             if rows[i] >= 0.6 * top and (i == 0 or rows[i] > rows[i - 1])
+             and (i == len(rows) - 1 or rows[i] >= rows[i + 1])]
+    if len(peaks) != 2:
+        return False  # one bar (a dash), three (三), or a chevron's rows besides the bars
+    p, q = peaks
+    if rows[p + 1:q].min(initial=top) > 0.85 * min(rows[p], rows[q]):
+        return False  # no lighter rows between them: one thick bar
+    width = c1 - c0
+    # each bar spans the glyph (二 has a shorter top bar)
+    return all((dark[i] >= 0.5 * dark[i].max()).sum() >= 0.9 * width for i in (p, q))
+
+
+def lone_dash(image: np.ndarray, cell: Sequence[float]) -> bool:
+    """The cell holds one flat stroke (a dash), nothing else: a 1 or l stands taller than wide."""
+    inset = 4
+    x0, y0, x1, y1 = (int(round(v)) for v in cell)
+    crop = image[max(y0 + inset, 0):max(y1 - inset, 0), max(x0 + inset, 0):max(x1 - inset, 0)]
+    if crop.size == 0 or crop.min() > 160:
+        return False
+    _, bw = cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    n, _, stats, _ = cv2.connectedComponentsWithStats((bw > 0).astype(np.uint8), connectivity=8)
+    marks = [st for st in stats[1:n] if st[4] >= 4]  # speckle aside
+    return len(marks) == 1 and marks[0][3] <= 0.5 * marks[0][2] and marks[0][2] >= 4
+
+
 def lone_sign(image: np.ndarray, cell: Sequence[float], strict: bool = False) -> str | None:
-    """The comparison sign a sign column's cell holds alone (≥ ═ >), which engines read as a
-    letter (`M`) or not at all: a single glyph, by shape. None when the cell holds anything else:
-    a dash or a slash (one stroke) is not a sign. `strict` (the engine read a letter): only a
-    chevron with a bar under it (≥ ≤)."""
+    """The comparison sign a sign column's cell holds alone (≥ ═ = >), which engines read as a
+    letter (`M`), as 二, or not at all: a single glyph, by shape. None when the cell holds anything
+    else: a dash or a slash (one stroke) is not a sign, nor is 二 (its top bar is shorter).
+    `strict` (the engine read a letter): only a chevron with a bar under it (≥ ≤)."""
     inset = 4
     x0, y0, x1, y1 = (int(round(v)) for v in cell)
     crop = image[max(y0 + inset, 0):max(y1 - inset, 0), max(x0 + inset, 0):max(x1 - inset, 0)]
@@ -171,27 +215,24 @@ def lone_sign(image: np.ndarray, cell: Sequence[float], strict: bool = False) ->
     _, bw = cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
     ink = bw > 0
     rows, cols = np.nonzero(ink.any(axis=1))[0], np.nonzero(ink.any(axis=0))[0]
-    glyph = ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    box = (int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1)
+    glyph = ink[box[0]:box[1], box[2]:box[3]]
     h, w = glyph.shape
-    if h < 4 or w < 4 or w > 2.5 * h or glyph.sum() < 12:
-        return None  # speckle, or more than one character
-    if ink.sum() > 1.3 * glyph.sum() + 8:
+    if h < 2 or w < 4 or glyph.sum() < 12 or ink.sum() > 1.3 * glyph.sum() + 8:
+        return None  # speckle, or more than one glyph
+    rules = load_rules()["targets"]["glyph"]
+    if not strict and _two_bars(crop, box):
+        # a double rule (═) is a full-width pair of close bars; = is narrower and its bars apart
+        return rules["double_rule" if h < rules["double_rule_max_height"] * w else "none"]
+    if h < 4 or w > 2.5 * h:
         return None
     direction, bar = glyph_shape(glyph)
-    rules = load_rules()["targets"]["glyph"]
     if strict:
         return rules.get(direction + "_bar") if direction != "none" and bar else None
     if direction != "none":
         # a chevron is about as tall as wide; a blurred dash (-, —) is a wide, flat blob
         return rules.get(direction + ("_bar" if bar else "")) if h >= 0.6 * w else None
-    # `=`: two bars across the glyph with clear rows between them
-    runs, inside = 0, False
-    for full in glyph.sum(axis=1) >= 0.6 * w:
-        if full and not inside:
-            runs += 1
-        inside = bool(full)
-    empty_rows = (glyph.sum(axis=1) == 0).sum()
-    return rules["none"] if runs == 2 and empty_rows >= 1 else None
+    return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -222,6 +263,9 @@ class Repairer:
         self.max_target = int(t["max_length"])
         self.two_char = dict(t.get("two_char", {}))
         self.lone_misread = set(t.get("lone_misread", []))
+        self.lone_bars = set(t.get("lone_bars", []))
+        self.dash_misread = set(t.get("dash_misread", []))
+        self.dash = t.get("dash", "-")
         self.trailing = "".join(t.get("trailing", []))
         signs = "".join(re.escape(s) for s in sorted(self.misread | self.doubtful))
         self.target_re = re.compile(rf"^([{signs}])\s*(\d[\d.,]*\S*)$")
@@ -286,11 +330,15 @@ class Repairer:
     def repair_cell(self, text: str, lines=(), image: np.ndarray | None = None,
                     conf: float | None = None, cell=None) -> Fixed:
         """`text` of a cell read as `lines` (boxes in `image` pixels) inside the box `cell`."""
-        if (not text.strip() or text.strip() in self.lone_misread) and image is not None \
-                and cell is not None:
-            sign = lone_sign(image, cell, strict=bool(text.strip()))
+        alone = text.strip()
+        if (not alone or alone in self.lone_misread or alone in self.lone_bars) \
+                and image is not None and cell is not None:
+            sign = lone_sign(image, cell, strict=alone in self.lone_misread)
             if sign is not None and sign != text.strip():
                 return Fixed(sign, ["lone_sign"])
+        if alone in self.dash_misread and image is not None and cell is not None \
+                and lone_dash(image, cell):
+            return Fixed(self.dash, ["lone_dash"])
         fixed = self.confuse(text)
         snapped = self.snap_label(fixed.text)
         if snapped is not None:
@@ -314,7 +362,7 @@ def vocabulary_labels() -> list[str]:
 
     data = vocabulary().data
     out: list[str] = []
-    for section in ("blocks", "fields", "task_columns", "indicator_columns"):
+    for section in ("blocks", "fields", "task_columns", "indicator_columns", "goal_labels"):
         for spellings in data.get(section, {}).values():
             if isinstance(spellings, list):
                 out.extend(s for s in spellings if isinstance(s, str))
@@ -322,7 +370,6 @@ def vocabulary_labels() -> list[str]:
         for entry in data.get(level, []):
             out.append(entry["label"])
             out.extend(entry.get("synonyms", []))
-    out.extend(data.get("budget", {}).get("amount_headers", []))
     return out
 
 
