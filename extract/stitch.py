@@ -26,7 +26,8 @@ def stitch_tables(items: list[Table | TextLine]) -> list[Table | TextLine]:
             prev = _previous_table(out, item)
             if prev is not None and _same_frame(prev, item):
                 idx = out.index(prev)
-                out = out[:idx] + [join(prev, item)] + [
+                between = [x for x in out[idx + 1:] if isinstance(x, TextLine)]
+                out = out[:idx] + [join(prev, item, between)] + [
                     x for x in out[idx + 1:] if not isinstance(x, TextLine)]
                 continue
         out.append(item)
@@ -76,6 +77,18 @@ def _clipped_label(line: str, cells: list[Cell]) -> bool:
     return found and bool(_PAGE_FURNITURE.match(rest))
 
 
+def _clipped_in_column(lines: list[TextLine], text: str, cell: Cell) -> bool:
+    """A clipped line repeats part of `text` (two characters or more) within the cell's column."""
+    if not text:
+        return False
+    for line in lines:
+        part = "".join(line.text.split())
+        middle = (line.bbox[0] + line.bbox[2]) / 2
+        if len(part) >= 2 and part in text and cell.bbox[0] <= middle <= cell.bbox[2]:
+            return True
+    return False
+
+
 def _without_subsequence(text: str, part: str) -> str | None:
     """`text` with the characters of `part` removed where they occur in order; None if they do not."""
     kept: list[str] = []
@@ -93,7 +106,9 @@ def _same_frame(a: Table, b: Table) -> bool:
             and abs(a.col_edges[-1] - b.col_edges[-1]) <= EDGE_TOLERANCE)
 
 
-def join(a: Table, b: Table) -> Table:
+def join(a: Table, b: Table, between: list[TextLine] = ()) -> Table:
+    """`b` continuing `a` on the next page; `between`: the lines printed between them (page
+    furniture, and text of cells cut by the break, clipped off the paper)."""
     edges = _merge_edges(a.col_edges, b.col_edges)
     top = [_recolumn(c, a.col_edges, edges) for c in a.cells]
     rest = [_recolumn(c, b.col_edges, edges) for c in b.cells]
@@ -108,7 +123,7 @@ def join(a: Table, b: Table) -> Table:
         c.rowspan = end - start
         c.row = start - first + a.n_rows
         cells.append(c)
-    cells = _rejoin_cut_cells(cells, a.n_rows)
+    cells = _rejoin_cut_cells(cells, a.n_rows, between)
     return Table(cells=cells, n_rows=a.n_rows + b.n_rows - first, n_cols=len(edges) - 1,
                  col_edges=edges)
 
@@ -158,9 +173,11 @@ def _recolumn(cell: Cell, old: list[float], new: list[float]) -> Cell:
                 text=cell.text, page=cell.page, bbox=cell.bbox, confidence=cell.confidence)
 
 
-def _rejoin_cut_cells(cells: list[Cell], break_row: int) -> list[Cell]:
+def _rejoin_cut_cells(cells: list[Cell], break_row: int, clipped: list[TextLine] = ()) -> list[Cell]:
     """Merge the two fragments of a merged cell that the page break at `break_row` cut: same
-    columns, at least one spanning several rows, and one empty or both with the same text."""
+    columns, one empty or both with the same text, and either at least one spanning several rows
+    or the cell's text clipped off the paper in its column (a label merged over two rows, one on
+    each page, is printed on one page only; the other keeps it in the text layer, clipped)."""
     above = {(c.col, c.colspan): c for c in cells if c.row + c.rowspan == break_row}
     out: list[Cell] = []
     drop: set[int] = set()
@@ -168,11 +185,13 @@ def _rejoin_cut_cells(cells: list[Cell], break_row: int) -> list[Cell]:
         if c.row != break_row:
             continue
         a = above.get((c.col, c.colspan))
-        if a is None or (a.rowspan == 1 and c.rowspan == 1):
+        if a is None:
             continue
         a_text, c_text = "".join(a.text.split()), "".join(c.text.split())
         # one fragment holds the text, or both repeat it (LibreOffice prints it on each page)
         if bool(a_text) == bool(c_text) and a_text != c_text:
+            continue
+        if a.rowspan == 1 and c.rowspan == 1 and not _clipped_in_column(clipped, a_text or c_text, a):
             continue
         a.rowspan += c.rowspan
         if not a.text.strip():

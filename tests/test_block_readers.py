@@ -176,6 +176,26 @@ def test_tasks_by_their_column_roles_and_the_other_task_row():
         ("宣传活动", None, 10.0, "万元", None, "10")]
 
 
+def test_a_task_header_starts_the_tasks_block_without_its_label():
+    """A page break printed the tasks block's merged label on a later row only: the header row,
+    its label cell empty, still starts the block by its column roles."""
+    table = grid((0, 0, "总体绩效目标"), (0, 1, "完成年度就业目标", 1, 4),
+                 (1, 0, ""), (1, 1, "名称"), (1, 2, "主要实施内容"), (1, 3, "拟投入的资金（万元）"),
+                 (1, 4, "期望达到的目标（概述）"),
+                 (2, 0, "年度重点工作任务", 2, 1), (2, 1, "技能培训"), (2, 2, "开展企业职工培训"),
+                 (2, 3, "50"), (2, 4, "培训1000人次"),
+                 (3, 1, "创业补贴"), (3, 2, "发放一次性创业补贴"), (3, 3, "20"), (3, 4, "扶持创业200人"),
+                 n_cols=5)
+    draft = FormDraft(title="2024年部门整体预算绩效目标表", title_page=1, items=[table])
+    [form], _ = FormAssembler(draft, "x.pdf").build()
+    assert form.overall_goal == "完成年度就业目标"
+    assert brief(form.tasks, "name", "content", "funds", "funds_unit", "expected_goal") == [
+        ("技能培训", "开展企业职工培训", 50.0, "万元", "培训1000人次"),
+        ("创业补贴", "发放一次性创业补贴", 20.0, "万元", "扶持创业200人")]
+    # two task roles are not enough to start a block on their own (名称 | 资金 is any table)
+    assert TasksReader.header_block(vocabulary(), table, 1, table.row_cells(1)[:3]) is None
+
+
 # -- facts --------------------------------------------------------------------------------------
 
 def test_facts_label_figure_pairs():

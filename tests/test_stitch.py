@@ -84,3 +84,19 @@ def test_header_repeated_beside_a_block_label_spanning_the_break():
     assert [t.cell_at(r, 0).text for r in range(5)] == ["绩效指标"] * 5
     # page 1's last row had an empty 一级 cell (rowspan 1) and page 2's label spans two rows
     assert [t.cell_at(r, 1).text for r in range(1, 5)] == ["产出指标", "效益指标", "效益指标", "效益指标"]
+
+
+def test_label_printed_on_one_page_rejoined_by_its_clipped_text():
+    """A label merged over two rows, one each side of the break, is printed on the later page;
+    the earlier page keeps it in its text layer, clipped below the table in the label's column."""
+    top = table([cell(0, 0, "质量指标", 1), cell(0, 1, "合格率", 1), cell(0, 2, "100%", 1),
+                 cell(1, 0, "", 1), cell(1, 1, "结案率", 1), cell(1, 2, "95%", 1)], 2)
+    rest = table([cell(0, 0, "时效指标", 2), cell(0, 1, "办结率", 2), cell(0, 2, "≥95%", 2)], 1)
+    clipped = TextLine("时效指标", 1, (10.0, 790.0, 60.0, 800.0))
+    t = stitch_tables([top, clipped, TextLine("第 1 页，共 2 页", 1, (250, 820, 320, 830)), rest])[0]
+    assert [(t.cell_at(r, 0).text, t.cell_at(r, 0).row) for r in range(3)] == [
+        ("质量指标", 0), ("时效指标", 1), ("时效指标", 1)]
+    # no clipped text in that column: two one-row cells stay apart (the empty one is empty)
+    elsewhere = TextLine("时效指标", 1, (110.0, 790.0, 160.0, 800.0))
+    t = stitch_tables([top, elsewhere, rest])[0]
+    assert [t.cell_at(r, 0).text for r in range(3)] == ["质量指标", "", "时效指标"]

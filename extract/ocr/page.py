@@ -107,10 +107,13 @@ def assemble(page: PageImage, image: np.ndarray, grids: Sequence[GridTable],
     k = 0
     for grid in grids:
         cells: list[Cell] = []
+        engine_read: list[bool] = []  # the engine read text in the cell (a repair may fill an empty one)
+        first_repair = len(result.repairs)
         for gc in grid.cells:
             lines = list(cell_lines[k])
             k += 1
             text = map_chars(lines_text(lines))
+            engine_read.append(bool(text.strip()))
             conf = _min_conf(lines)
             bbox = _pt(gc.box, page.scale)
             if repairer is not None:  # empty cells too: a lone sign may not be read at all
@@ -124,12 +127,16 @@ def assemble(page: PageImage, image: np.ndarray, grids: Sequence[GridTable],
                 result.low_confidence.append((text, conf, bbox))
             cells.append(Cell(row=gc.row, col=gc.col, rowspan=gc.rowspan, colspan=gc.colspan,
                               text=text, page=page.page, bbox=bbox, confidence=conf))
-        filled = [c for c in cells if c.text.strip()]
-        if len(filled) <= 1 and len(cells) > 1:
+        if sum(engine_read) <= 1 and len(cells) > 1:
             # strokes of a large or bold title taken for rules make a "grid" around one text:
-            # a table holds more than one filled cell, so that text is a loose line
+            # a table holds more than one cell of text, so that text is a loose line; a sign
+            # "read" from a stroke in an empty cell of it is no text, nor its repair
+            texts = [c for c, was_read in zip(cells, engine_read) if was_read]
+            boxes = {c.bbox for c in texts}
+            result.repairs[first_repair:] = [r for r in result.repairs[first_repair:]
+                                             if r.bbox in boxes]
             result.items += [TextLine(text=c.text.replace("\n", ""), page=c.page, bbox=c.bbox)
-                             for c in filled]
+                             for c in texts]
             continue
         result.items.append(Table(cells=cells, n_rows=len(grid.ys) - 1, n_cols=len(grid.xs) - 1,
                                   col_edges=[round(x / page.scale, 2) for x in grid.xs]))

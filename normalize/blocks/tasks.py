@@ -16,7 +16,9 @@ from ...extract.text import clean_text
 from ...models import Task
 from ..amounts import bracket_unit, parse_amount
 from ..cells import cell_text, row_provenance
-from .base import BlockReader, FormContext, FormParts
+from ..vocabulary import Vocabulary
+from .base import Block, BlockReader, FormContext, FormParts
+from .indicators import IndicatorColumns
 
 _FUNDS_PROMPT = re.compile(r"拟投入(?:的)?资金[：:]?(.*)$")
 
@@ -32,6 +34,30 @@ class TasksReader(BlockReader):
         self._columns: dict[str, int] = {}
         self._funds_unit: str | None = None
 
+    @classmethod
+    def header_block(cls, vocab: Vocabulary, table: Table, r: int,
+                     content: list[Cell]) -> Block | None:
+        # a task header (three task column roles at least, and no indicator header) starts the
+        # tasks block by itself: a page break may print the block's merged label elsewhere
+        matches = _header_columns(vocab, content)
+        if len(matches) < 3 or IndicatorColumns.from_header(content, vocab, None) is not None:
+            return None
+        return Block("tasks", header=matches)
+
+    def start(self, block: Block) -> None:
+        super().start(block)
+        if isinstance(block.header, dict):
+            self._set_columns(block.header)
+
+    def repeats(self, block: Block) -> bool:
+        return isinstance(block.header, dict) and self.block is not None \
+            and self.block.key == "tasks" and {k: c.col for k, c in block.header.items()} == self._columns
+
+    def _set_columns(self, matches: dict[str, Cell]) -> None:
+        self._columns = {k: c.col for k, c in matches.items()}
+        if "funds" in matches:
+            self._funds_unit = bracket_unit(matches["funds"].text)
+
     def feed(self, table: Table, r: int, cells: list[Cell]) -> None:
         if self.block.key == "tasks":
             self._task_row(table, r, cells)
@@ -42,15 +68,9 @@ class TasksReader(BlockReader):
         parts.fields["tasks"] = self.tasks
 
     def _task_row(self, table: Table, r: int, content: list[Cell]) -> None:
-        matches = {}
-        for cell in content:
-            m = self.vocab.task_columns.match(cell.text)
-            if m is not None:
-                matches.setdefault(m.key, cell)
+        matches = _header_columns(self.vocab, content)
         if len(matches) >= 2:
-            self._columns = {k: c.col for k, c in matches.items()}
-            if "funds" in matches:
-                self._funds_unit = bracket_unit(matches["funds"].text)
+            self._set_columns(matches)
             return
         if not self._columns or not content:
             return
@@ -86,3 +106,13 @@ class TasksReader(BlockReader):
         self.tasks.append(Task(name=text or "其他需完成的任务", content=None, funds=funds,
                                funds_unit=self._funds_unit if funds is not None else None,
                                funds_raw=funds_text or None, page=page, bbox=bbox, confidence=conf))
+
+
+def _header_columns(vocab: Vocabulary, cells: list[Cell]) -> dict[str, Cell]:
+    """The task column roles a row's cells name (the first cell of each role)."""
+    matches: dict[str, Cell] = {}
+    for cell in cells:
+        m = vocab.task_columns.match(cell.text)
+        if m is not None:
+            matches.setdefault(m.key, cell)
+    return matches
