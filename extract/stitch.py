@@ -66,10 +66,14 @@ def _clipped_label(line: str, cells: list[Cell]) -> bool:
     # must be page furniture
     rest = "".join(line.split())
     texts = ["".join(c.text.split()) for c in cells]
-    if len(rest) >= 2 and any(rest in t for t in texts):
-        return True  # a fragment of a cut cell's wrapped text
+    if rest and all(any(part in t for t in texts) for part in line.split()):
+        # a fragment of a cut cell's wrapped text, or of two: the characters of labels printed
+        # one under another (项目支出 | 预算及测算依据) read across on one baseline (`支 预`, `测`)
+        return True
+    # longest first: a short cell text (效益指标) must not take the characters of a longer one
+    # (经济效益指标) out of the line
     found = False
-    for text in texts:
+    for text in sorted(set(texts), key=len, reverse=True):
         if text:
             left = _without_subsequence(rest, text)
             if left is not None:
@@ -77,14 +81,18 @@ def _clipped_label(line: str, cells: list[Cell]) -> bool:
     return found and bool(_PAGE_FURNITURE.match(rest))
 
 
-def _clipped_in_column(lines: list[TextLine], text: str, cell: Cell) -> bool:
-    """A clipped line repeats part of `text` (two characters or more) within the cell's column."""
+def _clipped_in_column(lines: list[TextLine], text: str, cell: Cell, but_not: str = "") -> bool:
+    """A clipped line within the cell's column repeats part of `text` (two characters or more;
+    one, for a label printed a character per line) that is no part of `but_not`."""
     if not text:
         return False
     for line in lines:
         part = "".join(line.text.split())
         middle = (line.bbox[0] + line.bbox[2]) / 2
-        if len(part) >= 2 and part in text and cell.bbox[0] <= middle <= cell.bbox[2]:
+        if not cell.bbox[0] <= middle <= cell.bbox[2] or not part or part not in text \
+                or (but_not and part in but_not):
+            continue
+        if len(part) >= 2 or but_not:
             return True
     return False
 
@@ -188,10 +196,16 @@ def _rejoin_cut_cells(cells: list[Cell], break_row: int, clipped: list[TextLine]
         if a is None:
             continue
         a_text, c_text = "".join(a.text.split()), "".join(c.text.split())
+        if a_text and c_text and a_text != c_text:
+            # a cell sliced by the break, its lines printed partly on each page: each page keeps
+            # the other part clipped in the cell's column (项目支出 | 预算及测算依据)
+            if not (_clipped_in_column(clipped, c_text, a, but_not=a_text)
+                    or _clipped_in_column(clipped, a_text, a, but_not=c_text)):
+                continue
+            a.text = a.text + "\n" + c.text
         # one fragment holds the text, or both repeat it (LibreOffice prints it on each page)
-        if bool(a_text) == bool(c_text) and a_text != c_text:
-            continue
-        if a.rowspan == 1 and c.rowspan == 1 and not _clipped_in_column(clipped, a_text or c_text, a):
+        elif a.rowspan == 1 and c.rowspan == 1 \
+                and not _clipped_in_column(clipped, a_text or c_text, a):
             continue
         a.rowspan += c.rowspan
         if not a.text.strip():

@@ -100,3 +100,31 @@ def test_label_printed_on_one_page_rejoined_by_its_clipped_text():
     elsewhere = TextLine("时效指标", 1, (110.0, 790.0, 160.0, 800.0))
     t = stitch_tables([top, elsewhere, rest])[0]
     assert [t.cell_at(r, 0).text for r in range(3)] == ["质量指标", "", "时效指标"]
+
+
+def test_a_sliced_label_printed_a_character_per_line_is_one_cell_again():
+    """项目支出预算及测算依据, printed one character per line in a narrow column, sliced by the
+    break: 项目支出 on one page, 预算及测算依据 on the next; each page keeps the other part in its
+    text layer, clipped (one character a line, or two labels' characters on one baseline)."""
+    top = table([cell(0, 0, "项\n目\n支\n出", 1, rowspan=2), cell(0, 1, "合计", 1), cell(0, 2, "30", 1),
+                 cell(1, 1, "1.管理支出", 1), cell(1, 2, "10", 1)], 2)
+    rest = table([cell(0, 0, "预\n算\n及\n测\n算\n依\n据", 2, rowspan=2), cell(0, 1, "2.就业补助", 2),
+                  cell(0, 2, "20", 2), cell(1, 1, "测算依据及说明", 2), cell(1, 2, "说明", 2)], 2)
+    clipped = [TextLine("预", 1, (40.0, 790.0, 50.0, 800.0)), TextLine("算", 1, (40.0, 800.0, 50.0, 810.0)),
+               TextLine("第 1 页，共 2 页", 1, (250, 820, 320, 830)),
+               TextLine("支 预", 2, (40.0, -30.0, 60.0, -20.0))]
+    t = stitch_tables([top, *clipped, rest])[0]
+    label = t.cell_at(2, 0)
+    assert (label.row, label.rowspan, "".join(label.text.split())) == (0, 4, "项目支出预算及测算依据")
+    # two different labels, nothing clipped between them: two cells
+    t = stitch_tables([top, TextLine("第 1 页，共 2 页", 1, (250, 820, 320, 830)), rest])[0]
+    assert ["".join(t.cell_at(r, 0).text.split()) for r in (0, 2)] == ["项目支出", "预算及测算依据"]
+
+
+def test_a_clipped_line_with_footer_interleaved_is_read_longest_label_first():
+    """`经济效益第指2标页，共3页`: the clipped label 经济效益指标 and the footer on one baseline; a
+    shorter cell text (效益指标) must not take its characters first."""
+    top = table([cell(0, 0, "效益指标", 1), cell(0, 1, "经济效益指标", 1), cell(0, 2, "≥1", 1)], 1)
+    rest = table([cell(0, 0, "效益指标", 2), cell(0, 1, "经济效益指标", 2), cell(0, 2, "≥2", 2)], 1)
+    items = stitch_tables([top, TextLine("经济效益第指2标页，共3页", 1, (100, 820, 320, 830)), rest])
+    assert len(items) == 1 and items[0].n_rows == 2
