@@ -77,11 +77,14 @@ class Table:
 
 @dataclass
 class TextLine:
-    """Text outside any table (titles, unit notes, page numbers)."""
+    """Text outside any table (titles, unit notes, page numbers). `clipped`: characters the text
+    layer holds off the page, never printed (the part of a cut merged cell's text that fell on the
+    other side of a page break): evidence for joining the cut table, dropped with the join."""
 
     text: str
     page: int
     bbox: BBox
+    clipped: bool = False
 
 
 @dataclass

@@ -31,7 +31,8 @@ def stitch_tables(items: list[Table | TextLine]) -> list[Table | TextLine]:
                     x for x in out[idx + 1:] if not isinstance(x, TextLine)]
                 continue
         out.append(item)
-    return out
+    # text off the page was never printed: it served the joins only
+    return [x for x in out if not (isinstance(x, TextLine) and x.clipped)]
 
 
 def _previous_table(out: list, table: Table) -> Table | None:
@@ -40,7 +41,8 @@ def _previous_table(out: list, table: Table) -> Table | None:
     lines: list[TextLine] = []
     for item in reversed(out):
         if isinstance(item, TextLine):
-            lines.append(item)
+            if not item.clipped:  # text off the page is no title between the tables
+                lines.append(item)
             continue
         if max(item.pages) != page - 1:
             return None
@@ -87,13 +89,14 @@ def _clipped_in_column(lines: list[TextLine], text: str, cell: Cell, but_not: st
     if not text:
         return False
     for line in lines:
-        part = "".join(line.text.split())
         middle = (line.bbox[0] + line.bbox[2]) / 2
-        if not cell.bbox[0] <= middle <= cell.bbox[2] or not part or part not in text \
-                or (but_not and part in but_not):
+        if not (cell.bbox[0] <= middle <= cell.bbox[2] or cell.bbox[0] <= line.bbox[0] <= cell.bbox[2]):
             continue
-        if len(part) >= 2 or but_not:
-            return True
+        # labels printed a character per line side by side read across as one line (`支 预`)
+        for part in line.text.split() if but_not else ["".join(line.text.split())]:
+            if part and part in text and not (but_not and part in but_not) \
+                    and (len(part) >= 2 or but_not):
+                return True
     return False
 
 
@@ -200,7 +203,7 @@ def _rejoin_cut_cells(cells: list[Cell], break_row: int, clipped: list[TextLine]
             # a cell sliced by the break, its lines printed partly on each page: each page keeps
             # the other part clipped in the cell's column (项目支出 | 预算及测算依据)
             if not (_clipped_in_column(clipped, c_text, a, but_not=a_text)
-                    or _clipped_in_column(clipped, a_text, a, but_not=c_text)):
+                    and _clipped_in_column(clipped, a_text, a, but_not=c_text)):
                 continue
             a.text = a.text + "\n" + c.text
         # one fragment holds the text, or both repeat it (LibreOffice prints it on each page)

@@ -128,3 +128,20 @@ def test_a_clipped_line_with_footer_interleaved_is_read_longest_label_first():
     rest = table([cell(0, 0, "效益指标", 2), cell(0, 1, "经济效益指标", 2), cell(0, 2, "≥2", 2)], 1)
     items = stitch_tables([top, TextLine("经济效益第指2标页，共3页", 1, (100, 820, 320, 830)), rest])
     assert len(items) == 1 and items[0].n_rows == 2
+
+
+def test_text_off_the_page_joins_cut_cells_and_is_dropped():
+    """A label merged over two rows is printed on the earlier page; the later page holds it only
+    off the paper (above its top edge): no title between the tables, evidence for the join, and
+    gone from the result."""
+    top = table([cell(0, 0, "数量指标", 1), cell(0, 1, "加强省外支援协作", 1), cell(0, 2, "≥1", 1)], 1)
+    rest = table([cell(0, 0, "数量指标", 2), cell(0, 1, "", 2), cell(0, 2, "≥2", 2)], 1)
+    off = TextLine("加强省外支援协作", 2, (110.0, -26.0, 190.0, -19.0), clipped=True)
+    items = stitch_tables([top, TextLine("第 1 页，共 2 页", 1, (250, 820, 320, 830)), off, rest])
+    assert len(items) == 1
+    assert [(items[0].cell_at(r, 1).text, items[0].cell_at(r, 1).rowspan) for r in range(2)] == [
+        ("加强省外支援协作", 2)] * 2
+    # a clipped line is never a title between two tables, and never kept
+    title = TextLine("项目支出绩效目标表", 2, (0.0, -40.0, 100.0, -30.0), clipped=True)
+    items = stitch_tables([top, title, rest])
+    assert len(items) == 1 and not any(isinstance(i, TextLine) for i in items)
