@@ -68,9 +68,11 @@ def _clipped_label(line: str, cells: list[Cell]) -> bool:
     # must be page furniture
     rest = "".join(line.split())
     texts = ["".join(c.text.split()) for c in cells]
-    if rest and all(any(part in t for t in texts) for part in line.split()):
+    parts = [part for part in line.split() if not _PAGE_FURNITURE.match(part)]
+    if parts and all(any(part in t for t in texts) for part in parts):
         # a fragment of a cut cell's wrapped text, or of two: the characters of labels printed
-        # one under another (项目支出 | 预算及测算依据) read across on one baseline (`支 预`, `测`)
+        # one under another (项目支出 | 预算及测算依据) read across on one baseline (`支 预`, `测`),
+        # maybe beside the footer (`细 第2页，共4页`)
         return True
     # longest first: a short cell text (效益指标) must not take the characters of a longer one
     # (经济效益指标) out of the line

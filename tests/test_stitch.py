@@ -145,3 +145,15 @@ def test_text_off_the_page_joins_cut_cells_and_is_dropped():
     title = TextLine("项目支出绩效目标表", 2, (0.0, -40.0, 100.0, -30.0), clipped=True)
     items = stitch_tables([top, title, rest])
     assert len(items) == 1 and not any(isinstance(i, TextLine) for i in items)
+
+
+def test_a_clipped_character_beside_the_footer_is_no_title():
+    """`细 第2页，共4页`: a character of a label printed one per line, clipped, on the footer's
+    baseline."""
+    top = table([cell(0, 0, "项目支出明细", 1), cell(0, 1, "合计", 1), cell(0, 2, "30", 1)], 1)
+    rest = table([cell(0, 0, "项目支出明细", 2), cell(0, 1, "1.管理支出", 2), cell(0, 2, "10", 2)], 1)
+    items = stitch_tables([top, TextLine("细 第2页，共4页", 1, (40, 820, 320, 830)), rest])
+    assert len(items) == 1
+    # a word that is no cell's text still stops the join
+    items = stitch_tables([top, TextLine("附表 第2页，共4页", 1, (40, 820, 320, 830)), rest])
+    assert len(items) == 3
