@@ -1,10 +1,10 @@
 """The real-form corpus (../shared/real/forms): every form in every print, scored field by field
 with the corpus's own scorer (score.py `compare_doc`).
 
-Floors: the text prints must read at least 99 % of each form's fields (issue 10's target); the
-scans at least the per-print floor measured on the landed code, so that no change loses a field
-unnoticed (docs/accuracy.md has the figures and what is left). Skipped, with the reason, where
-the corpus is not beside the repository.
+Floors: issue 10's targets, per form: the text prints 99 % of each form's fields, the 300 dpi
+scans 98 %, the degraded 200 dpi scans 97 %; all fields together, the figures measured now less
+a field's margin (docs/accuracy.md has the figures and what is left), so that no change loses
+fields unnoticed. Skipped, with the reason, where the corpus is not beside the repository.
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ pytestmark = pytest.mark.skipif(not (corpus.CORPUS / "score.py").is_file(),
                                 reason=f"no real-form corpus at {corpus.CORPUS}")
 
 # the least share of a form's fields each print must read
-FLOOR = {"lo": 0.99, "html": 0.99, "scan300": 0.75, "scan200": 0.75}
-# and of all the corpus's fields together
-TOTAL_FLOOR = {"lo": 0.99, "html": 0.99, "scan300": 0.95, "scan200": 0.95}
+FLOOR = {"lo": 0.99, "html": 0.99, "scan300": 0.98, "scan200": 0.97}
+# and of all the corpus's fields together (measured: 100 %, 100 %, 100 %, 99.8 %)
+TOTAL_FLOOR = {"lo": 0.999, "html": 0.999, "scan300": 0.995, "scan200": 0.995}
 
 NAMES = corpus.form_names() if (corpus.CORPUS / "gold").is_dir() else []
 
