@@ -154,13 +154,14 @@ def assign_to_cells(lines: Sequence[OcrLine], cells: Sequence[Box]) -> PageText:
     return PageText(cells=out, loose=loose)
 
 
-def _ink(region: np.ndarray, around: np.ndarray) -> np.ndarray:
-    """Dark pixels of `region`, by Otsu's threshold over `around` (the cell or line it lies in:
-    paper and printed text), never lighter than mid-grey: a degraded scan's ink is grey."""
+def _ink_level(around: np.ndarray) -> float:
+    """The grey level under which a pixel is ink: Otsu's threshold over `around` (the cell or line
+    it lies in: paper and printed text), never lighter than mid-grey: a degraded scan's ink is
+    grey."""
     if around.size == 0:
-        return region < 128
+        return 128
     level, _ = cv2.threshold(around, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    return region < min(level, 160)
+    return min(level, 160)
 
 
 def _box(quad) -> Box:
@@ -247,29 +248,39 @@ class RapidOcrEngine(OcrEngine):
                 elif other.box[0] >= x1:
                     right = min(right, int(other.box[0]) - 1)
         reach = y1 - y0  # at most one character beside the line
-        new_x0, new_x1 = x0, x1
         band = image[max(y0, 0):y1]
-        ink = _ink(band, band[:, max(left, 0):max(right, 0)])
-        cols = np.nonzero(ink[:, max(left, x0 - reach):x0].sum(axis=0) >= 2)[0]
-        if len(cols) and ink[:, max(left, x0 - reach):x0].sum() >= 6:
-            new_x0 = max(left, x0 - reach) + int(cols[0]) - 2
-        cols = np.nonzero(ink[:, x1:min(right, x1 + reach)].sum(axis=0) >= 2)[0]
-        if len(cols) and ink[:, x1:min(right, x1 + reach)].sum() >= 6:
+        level = _ink_level(band[:, max(left, 0):max(right, 0)])
+        before_x = max(left, x0 - reach)
+        before = band[:, before_x:x0] < level
+        after = band[:, x1:min(right, x1 + reach)] < level
+        new_x0, new_x1 = x0, x1
+        cols = np.nonzero(before.sum(axis=0) >= 2)[0]
+        if len(cols) and before.sum() >= 6:
+            new_x0 = before_x + int(cols[0]) - 2
+        cols = np.nonzero(after.sum(axis=0) >= 2)[0]
+        if len(cols) and after.sum() >= 6:
             new_x1 = x1 + int(cols[-1]) + 3
         if (new_x0, new_x1) == (x0, x1):
             return line
-        with self._lock:
-            read = self._ocr(image[max(y0 - 2, 0):y1 + 2, max(new_x0, 0):new_x1],
-                             use_det=False, use_cls=False, use_rec=True, return_word_box=False)
-        if not getattr(read, "txts", None):
+        read = self._recognise(image[max(y0 - 2, 0):y1 + 2, max(new_x0, 0):new_x1])
+        if read is None:
             return line
-        text, marks = str(read.txts[0]), self.settings["edge_marks"]
+        text, score = read
         at = text.find(line.text)
         added = text[:at] + text[at + len(line.text):] if at >= 0 else ""
-        if at < 0 or not added or any(ch not in marks for ch in added):
+        if at < 0 or not added or any(ch not in self.settings["edge_marks"] for ch in added):
             return line
         return OcrLine(text, (float(new_x0), line.box[1], float(new_x1), line.box[3]),
-                       min(line.confidence or 1.0, float(read.scores[0])))
+                       min(line.confidence or 1.0, score))
+
+    def _recognise(self, crop: np.ndarray) -> tuple[str, float] | None:
+        """The recogniser alone on one line's crop: its text and score, None if it reads none."""
+        with self._lock:
+            read = self._ocr(crop, use_det=False, use_cls=False, use_rec=True,
+                             return_word_box=False)
+        if not getattr(read, "txts", None):
+            return None
+        return str(read.txts[0]), float(read.scores[0])
 
     def _lone_marks(self, image: np.ndarray, cell: Box, lines: Sequence[OcrLine]) -> list[OcrLine]:
         """Punctuation wrapped alone onto a line of its own (a cell's text ending `补贴` + `。`),
@@ -284,7 +295,7 @@ class RapidOcrEngine(OcrEngine):
         y0, y1 = int(cell[1]) + inset, int(cell[3]) - inset
         if x1 - x0 < 4 or y1 - y0 < 4:
             return []
-        ink = _ink(image[y0:y1, x0:x1], image[y0:y1, int(cell[0]):int(cell[2])])
+        ink = image[y0:y1, x0:x1] < _ink_level(image[y0:y1, int(cell[0]):int(cell[2])])
         for ln in lines:  # what the lines hold is read already
             ink[max(int(ln.box[1]) - y0 - 2, 0):max(int(ln.box[3]) - y0 + 2, 0), :] = False
         n, _, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
@@ -304,14 +315,12 @@ class RapidOcrEngine(OcrEngine):
             tail = image[p0:p1, max(int(prev.box[2] - 2 * h), 0):int(prev.box[2]) + 2]
             if slot.shape[0] != tail.shape[0] or slot.size == 0 or tail.size == 0:
                 continue
-            with self._lock:
-                read = self._ocr(np.hstack([tail, slot]), use_det=False, use_cls=False,
-                                 use_rec=True, return_word_box=False)
-            text = str(read.txts[0]).strip() if getattr(read, "txts", None) else ""
+            text, score = self._recognise(np.hstack([tail, slot])) or ("", 0.0)
+            text = text.strip()
             if len(text) >= 2 and text[-1] in self.settings["edge_marks"] \
-                    and text[-2] == prev.text.strip()[-1:] and read.scores[0] >= 0.8:
+                    and text[-2] == prev.text.strip()[-1:] and score >= 0.8:
                 box = (float(left), float(top), float(left + bw), float(bottom))
-                found.append(OcrLine(text[-1], box, float(read.scores[0])))
+                found.append(OcrLine(text[-1], box, score))
         return found
 
 

@@ -189,15 +189,23 @@ def _two_bars(crop: np.ndarray, glyph_box: tuple[int, int, int, int]) -> bool:
     return all((dark[i] >= 0.5 * dark[i].max()).sum() >= 0.9 * width for i in (p, q))
 
 
-def lone_dash(image: np.ndarray, cell: Sequence[float]) -> bool:
-    """The cell holds one flat stroke (a dash), nothing else: a 1 or l stands taller than wide."""
+def _cell_ink(image: np.ndarray, cell: Sequence[float]) -> tuple[np.ndarray, np.ndarray] | None:
+    """A cell's crop inside its rules and its ink (Otsu), or None when the cell is blank."""
     inset = 4
     x0, y0, x1, y1 = (int(round(v)) for v in cell)
     crop = image[max(y0 + inset, 0):max(y1 - inset, 0), max(x0 + inset, 0):max(x1 - inset, 0)]
     if crop.size == 0 or crop.min() > 160:
-        return False
+        return None
     _, bw = cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
-    n, _, stats, _ = cv2.connectedComponentsWithStats((bw > 0).astype(np.uint8), connectivity=8)
+    return crop, bw > 0
+
+
+def lone_dash(image: np.ndarray, cell: Sequence[float]) -> bool:
+    """The cell holds one flat stroke (a dash), nothing else: a 1 or l stands taller than wide."""
+    inked = _cell_ink(image, cell)
+    if inked is None:
+        return False
+    n, _, stats, _ = cv2.connectedComponentsWithStats(inked[1].astype(np.uint8), connectivity=8)
     marks = [st for st in stats[1:n] if st[4] >= 4]  # speckle aside
     return len(marks) == 1 and marks[0][3] <= 0.5 * marks[0][2] and marks[0][2] >= 4
 
@@ -207,13 +215,10 @@ def lone_sign(image: np.ndarray, cell: Sequence[float], strict: bool = False) ->
     letter (`M`), as 二, or not at all: a single glyph, by shape. None when the cell holds anything
     else: a dash or a slash (one stroke) is not a sign, nor is 二 (its top bar is shorter).
     `strict` (the engine read a letter): only a chevron with a bar under it (≥ ≤)."""
-    inset = 4
-    x0, y0, x1, y1 = (int(round(v)) for v in cell)
-    crop = image[max(y0 + inset, 0):max(y1 - inset, 0), max(x0 + inset, 0):max(x1 - inset, 0)]
-    if crop.size == 0 or crop.min() > 160:
+    inked = _cell_ink(image, cell)
+    if inked is None:
         return None
-    _, bw = cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
-    ink = bw > 0
+    crop, ink = inked
     rows, cols = np.nonzero(ink.any(axis=1))[0], np.nonzero(ink.any(axis=0))[0]
     box = (int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1)
     glyph = ink[box[0]:box[1], box[2]:box[3]]
