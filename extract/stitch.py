@@ -63,10 +63,6 @@ def _clipped_label(line: str, cells: list[Cell]) -> bool:
     """A spreadsheet exporter centres a merged cell's text on the whole cell; when a page break
     cuts the cell, the part falling outside the table on paper is clipped away but stays in the
     text layer, as a loose line repeating cells at the break."""
-    # the footer's page number may share the clipped text's baseline, the two interleaved
-    # (`数量指第标1页，共2页`): the cells' characters are taken out in order, and what is left
-    # must be page furniture
-    rest = "".join(line.split())
     texts = ["".join(c.text.split()) for c in cells]
     parts = [part for part in line.split() if not _PAGE_FURNITURE.match(part)]
     if parts and all(any(part in t for t in texts) for part in parts):
@@ -74,8 +70,11 @@ def _clipped_label(line: str, cells: list[Cell]) -> bool:
         # one under another (项目支出 | 预算及测算依据) read across on one baseline (`支 预`, `测`),
         # maybe beside the footer (`细 第2页，共4页`)
         return True
-    # longest first: a short cell text (效益指标) must not take the characters of a longer one
-    # (经济效益指标) out of the line
+    # the footer's page number may share the clipped text's baseline, the two interleaved
+    # (`数量指第标1页，共2页`): the cells' characters are taken out in order, and what is left
+    # must be page furniture; longest first, so that a short cell text (效益指标) does not take
+    # the characters of a longer one (经济效益指标)
+    rest = "".join(line.split())
     found = False
     for text in sorted(set(texts), key=len, reverse=True):
         if text:
@@ -192,7 +191,6 @@ def _rejoin_cut_cells(cells: list[Cell], break_row: int, clipped: list[TextLine]
     or the cell's text clipped off the paper in its column (a label merged over two rows, one on
     each page, is printed on one page only; the other keeps it in the text layer, clipped)."""
     above = {(c.col, c.colspan): c for c in cells if c.row + c.rowspan == break_row}
-    out: list[Cell] = []
     drop: set[int] = set()
     for c in cells:
         if c.row != break_row:
@@ -216,5 +214,4 @@ def _rejoin_cut_cells(cells: list[Cell], break_row: int, clipped: list[TextLine]
         if not a.text.strip():
             a.text = c.text
         drop.add(id(c))
-    out = [c for c in cells if id(c) not in drop]
-    return out
+    return [c for c in cells if id(c) not in drop]

@@ -127,14 +127,15 @@ def read_page(page, settings: dict) -> list[Table | TextLine] | None:
     """One page's tables and loose text lines in reading order; None when the text layer is unusable."""
     x0, top, x1, bottom = page.bbox
     # characters outside the page box are not printed (LibreOffice leaves a merged cell's text
-    # there when a page break cuts the cell), so they are not part of the page
+    # there when a page break cuts the cell): no part of the page, kept as clipped lines for the
+    # join of the cut table (stitch.py)
     chars, off_page = [], []
     for c in dedupe_overprint(page.chars):
         on = x0 <= (c["x0"] + c["x1"]) / 2 <= x1 and top <= (c["top"] + c["bottom"]) / 2 <= bottom
         (chars if on else off_page).append(c)
     if not page_text_usable([c for c in chars if c["text"].strip()]):
         return None
-    for ch in chars:
+    for ch in chars + off_page:
         ch["text"] = map_chars(ch["text"])
     page_no = page.page_number
     extra = _missing_rules(page)
@@ -159,8 +160,8 @@ def read_page(page, settings: dict) -> list[Table | TextLine] | None:
     for line in group_lines(loose):
         items.append(TextLine(text=line_text(line), page=page_no, bbox=chars_bbox(line)))
     for line in group_lines([c for c in off_page if c["text"].strip()]):
-        items.append(TextLine(text=map_chars(line_text(line)), page=page_no,
-                              bbox=chars_bbox(line), clipped=True))
+        items.append(TextLine(text=line_text(line), page=page_no, bbox=chars_bbox(line),
+                              clipped=True))
     items.sort(key=lambda it: it.top if isinstance(it, Table) else it.bbox[1])
     return items
 
