@@ -21,18 +21,30 @@ _PAGE_FURNITURE = re.compile(r"^[\s\-—–第页共/0-9，,.。:：()（）Ppag
 
 def stitch_tables(items: list[Table | TextLine]) -> list[Table | TextLine]:
     out: list[Table | TextLine] = []
-    for item in items:
+    for i, item in enumerate(items):
         if isinstance(item, Table):
             prev = _previous_table(out, item)
             if prev is not None and _same_frame(prev, item):
                 idx = out.index(prev)
                 between = [x for x in out[idx + 1:] if isinstance(x, TextLine)]
-                out = out[:idx] + [join(prev, item, between)] + [
+                out = out[:idx] + [join(prev, item, between, _clipped_after(items, i))] + [
                     x for x in out[idx + 1:] if not isinstance(x, TextLine)]
                 continue
         out.append(item)
     # text off the page was never printed: it served the joins only
     return [x for x in out if not (isinstance(x, TextLine) and x.clipped)]
+
+
+def _clipped_after(items: list[Table | TextLine], i: int) -> list[TextLine]:
+    """The clipped lines printed after the table `items[i]`, before the next table: the text of
+    its cells cut by the next page break."""
+    lines: list[TextLine] = []
+    for item in items[i + 1:]:
+        if isinstance(item, Table):
+            break
+        if item.clipped:
+            lines.append(item)
+    return lines
 
 
 def _previous_table(out: list, table: Table) -> Table | None:
@@ -46,9 +58,11 @@ def _previous_table(out: list, table: Table) -> Table | None:
             continue
         if max(item.pages) != page - 1:
             return None
-        # cells a page break may cut: the last rows of one table, the first of the other
+        # cells a page break may cut: the last rows of one table, the first of the other (below
+        # the header rows the producer repeats)
+        first = _repeated_header_rows(item.cells, table.cells, table.n_rows)
         edge = [c for c in item.cells if c.row + c.rowspan >= item.n_rows - 1] + \
-               [c for c in table.cells if c.row < 2]
+               [c for c in table.cells if c.row < first + 2]
         if all(_PAGE_FURNITURE.match(line.text) or _clipped_label(line.text, edge)
                for line in lines):
             return item
@@ -91,12 +105,27 @@ def _clipped_in_column(lines: list[TextLine], text: str, cell: Cell, but_not: st
         return False
     for line in lines:
         middle = (line.bbox[0] + line.bbox[2]) / 2
-        if not (cell.bbox[0] <= middle <= cell.bbox[2] or cell.bbox[0] <= line.bbox[0] <= cell.bbox[2]):
+        within = cell.bbox[0] <= middle <= cell.bbox[2] or cell.bbox[0] <= line.bbox[0] <= cell.bbox[2]
+        # the clipped text of cells side by side reads as one line across their columns
+        # (`井研县马踏 基层组织活动 育培训,群团活动开展,组`): a part of two characters or more
+        across = line.bbox[0] < cell.bbox[2] and line.bbox[2] > cell.bbox[0]
+        if not (within or (across and but_not)):
             continue
         # labels printed a character per line side by side read across as one line (`支 预`)
         for part in line.text.split() if but_not else ["".join(line.text.split())]:
             if part and part in text and not (but_not and part in but_not) \
-                    and (len(part) >= 2 or but_not):
+                    and (len(part) >= 2 or (but_not and within)):
+                return True
+    return False
+
+
+def _clipped_other_text(lines: list[TextLine], text: str, cell: Cell) -> bool:
+    """A clipped line within the cell's column holds text that is no part of `text`."""
+    for line in lines:
+        middle = (line.bbox[0] + line.bbox[2]) / 2
+        if cell.bbox[0] <= middle <= cell.bbox[2]:
+            own = "".join(line.text.split())
+            if own and not _PAGE_FURNITURE.match(own) and own not in text:
                 return True
     return False
 
@@ -118,13 +147,20 @@ def _same_frame(a: Table, b: Table) -> bool:
             and abs(a.col_edges[-1] - b.col_edges[-1]) <= EDGE_TOLERANCE)
 
 
-def join(a: Table, b: Table, between: list[TextLine] = ()) -> Table:
+def join(a: Table, b: Table, between: list[TextLine] = (), after: list[TextLine] = ()) -> Table:
     """`b` continuing `a` on the next page; `between`: the lines printed between them (page
-    furniture, and text of cells cut by the break, clipped off the paper)."""
+    furniture, and text of cells cut by the break, clipped off the paper); `after`: the clipped
+    lines after `b`, the text of its cells that the next break cuts."""
     edges = _merge_edges(a.col_edges, b.col_edges)
     top = [_recolumn(c, a.col_edges, edges) for c in a.cells]
     rest = [_recolumn(c, b.col_edges, edges) for c in b.cells]
-    first = _repeated_header_rows(top, rest, b.n_rows)
+    # text of a merged cell cut by the break, centred on the whole cell, may land (clipped on
+    # paper) in the header row the producer repeats above the continuation
+    bleed: dict[int, list[str]] = {}
+    for c in top:
+        if c.row + c.rowspan == a.n_rows and c.text.strip():
+            bleed.setdefault(c.col, []).append("".join(c.text.split()))
+    first = _repeated_header_rows(top, rest, b.n_rows, bleed)
     cells = list(top)
     for c in rest:
         end = c.row + c.rowspan
@@ -135,9 +171,9 @@ def join(a: Table, b: Table, between: list[TextLine] = ()) -> Table:
         c.rowspan = end - start
         c.row = start - first + a.n_rows
         cells.append(c)
-    cells = _rejoin_cut_cells(cells, a.n_rows, between)
-    return Table(cells=cells, n_rows=a.n_rows + b.n_rows - first, n_cols=len(edges) - 1,
-                 col_edges=edges)
+    n_rows = a.n_rows + b.n_rows - first
+    cells = _rejoin_cut_cells(cells, a.n_rows, between, after, n_rows)
+    return Table(cells=cells, n_rows=n_rows, n_cols=len(edges) - 1, col_edges=edges)
 
 
 def _row_signature(cells: list[Cell], row: int) -> set[tuple[int, int, str]]:
@@ -146,23 +182,38 @@ def _row_signature(cells: list[Cell], row: int) -> set[tuple[int, int, str]]:
             if c.row == row and c.text.strip()}
 
 
-def _repeated_header_rows(top: list[Cell], rest: list[Cell], n_rows: int) -> int:
+def _repeated_header_rows(top: list[Cell], rest: list[Cell], n_rows: int,
+                          bleed: dict[int, list[str]] | None = None) -> int:
     """Number of leading rows of the continuation that repeat a header row printed above.
 
     A repeated header's cells all appear, at the same columns, in one earlier row (which may hold
     more, such as a block label spanning down the left); it has two or more cells and no digit
-    (data rows carry numbers), so a genuine data row is never dropped.
+    (data rows carry numbers), so a genuine data row is never dropped. `bleed`: by column, the
+    texts of cells cut by the break, which a repeated header cell may hold besides its own.
     """
     earlier = [_row_signature(top, r) for r in sorted({c.row for c in top})]
     first = 0
     while first < n_rows:
         sig = _row_signature(rest, first)
         if (len(sig) >= 2 and not any(ch.isdigit() for _, _, t in sig for ch in t)
-                and any(sig <= e for e in earlier)):
+                and any(all(_repeats(cell, e, bleed or {}) for cell in sig) for e in earlier)):
             first += 1
         else:
             break
     return first
+
+
+def _repeats(cell: tuple[int, int, str], row: set[tuple[int, int, str]],
+             bleed: dict[int, list[str]]) -> bool:
+    """The cell (column, span, text) is one of `row`'s, maybe with a cut cell's text bled in."""
+    if cell in row:
+        return True
+    col, span, text = cell
+    for cut in bleed.get(col, ()):
+        own = _without_subsequence(text, cut)
+        if own and (col, span, own) in row:
+            return True
+    return False
 
 
 def _merge_edges(a: list[float], b: list[float]) -> list[float]:
@@ -185,11 +236,16 @@ def _recolumn(cell: Cell, old: list[float], new: list[float]) -> Cell:
                 text=cell.text, page=cell.page, bbox=cell.bbox, confidence=cell.confidence)
 
 
-def _rejoin_cut_cells(cells: list[Cell], break_row: int, clipped: list[TextLine] = ()) -> list[Cell]:
+def _rejoin_cut_cells(cells: list[Cell], break_row: int, clipped: list[TextLine] = (),
+                      after: list[TextLine] = (), n_rows: int = 0) -> list[Cell]:
     """Merge the two fragments of a merged cell that the page break at `break_row` cut: same
     columns, one empty or both with the same text, and either at least one spanning several rows
     or the cell's text clipped off the paper in its column (a label merged over two rows, one on
-    each page, is printed on one page only; the other keeps it in the text layer, clipped)."""
+    each page, is printed on one page only; the other keeps it in the text layer, clipped).
+
+    An empty fragment running to the end of the table whose column holds, clipped after the
+    table, text that is not the upper fragment's, continues onto the next page, not from this
+    one (a block label's cell starting with this page)."""
     above = {(c.col, c.colspan): c for c in cells if c.row + c.rowspan == break_row}
     drop: set[int] = set()
     for c in cells:
@@ -209,6 +265,9 @@ def _rejoin_cut_cells(cells: list[Cell], break_row: int, clipped: list[TextLine]
         # one fragment holds the text, or both repeat it (LibreOffice prints it on each page)
         elif a.rowspan == 1 and c.rowspan == 1 \
                 and not _clipped_in_column(clipped, a_text or c_text, a):
+            continue
+        elif a_text and not c_text and c.row + c.rowspan == n_rows \
+                and _clipped_other_text(after, a_text, c):
             continue
         a.rowspan += c.rowspan
         if not a.text.strip():

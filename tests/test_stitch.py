@@ -157,3 +157,58 @@ def test_a_clipped_character_beside_the_footer_is_no_title():
     # a word that is no cell's text still stops the join
     items = stitch_tables([top, TextLine("附表 第2页，共4页", 1, (40, 820, 320, 830)), rest])
     assert len(items) == 3
+
+
+def test_a_cut_label_bled_into_the_repeated_header_is_dropped_with_it():
+    """Calc centres a cut merged label on the whole cell; on the next page its text falls in the
+    repeated header row, in the label's column (`指标类型` + `管理类指标`): still a repeated header,
+    and the label's lower fragment joins it."""
+    top = table([cell(0, 0, "指标类型", 1), cell(0, 1, "指标名称", 1), cell(0, 2, "指标值", 1),
+                 cell(1, 0, "管理类指标", 1, rowspan=2), cell(1, 1, "预算执行率", 1), cell(1, 2, "90", 1),
+                 cell(2, 1, "资金使用合规性", 1), cell(2, 2, "合规", 1)], 3)
+    rest = table([cell(0, 0, "指标类型\n管理类指标", 2), cell(0, 1, "指标名称", 2), cell(0, 2, "指标值", 2),
+                  cell(1, 0, "", 2, rowspan=2), cell(1, 1, "绩效目标明确性", 2), cell(1, 2, "明确", 2),
+                  cell(2, 1, "政府采购程序性", 2), cell(2, 2, "合规", 2)], 3)
+    t = stitch_tables([top, rest])[0]
+    assert t.n_rows == 5
+    assert [t.cell_at(r, 0).text for r in range(1, 5)] == ["管理类指标"] * 4
+    # text in the header cell that is no cut cell's is a data row, kept
+    rest.cells[0].text = "指标类型\n满意度指标"
+    assert stitch_tables([top, rest])[0].n_rows == 6
+
+
+def test_an_empty_label_starting_a_page_is_not_joined_to_the_cell_above():
+    """Page 3's block label 绩效指标 runs from its first row into page 4 (its text clipped below
+    page 3): the empty fragment starting page 3 belongs to it, not to page 2's last label."""
+    p2 = table([cell(0, 0, "其他需完成的任务", 1), cell(0, 1, "", 1), cell(0, 2, "拟投入资金", 1)], 1)
+    p3 = table([cell(0, 0, "", 2, rowspan=2), cell(0, 1, "一级指标", 2), cell(0, 2, "三级指标", 2),
+                cell(1, 1, "产出指标", 2), cell(1, 2, "A", 2)], 2)
+    p4 = table([cell(0, 0, "绩效指标", 3), cell(0, 1, "效益指标", 3), cell(0, 2, "B", 3)], 1)
+    clipped = TextLine("绩效指标", 3, (10.0, 800.0, 60.0, 810.0), clipped=True)
+    t = stitch_tables([p2, p3, clipped, p4])[0]
+    assert [(t.cell_at(r, 0).text, t.cell_at(r, 0).row) for r in range(4)] == [
+        ("其他需完成的任务", 0), ("绩效指标", 1), ("绩效指标", 1), ("绩效指标", 1)]
+    # without that evidence the label above runs on (a label whose text sits at its top)
+    t = stitch_tables([p2, p3])[0]
+    assert [t.cell_at(r, 0).text for r in range(3)] == ["其他需完成的任务"] * 3
+
+
+def test_cut_labels_clipped_below_a_table_with_a_repeated_header_join_it():
+    """The labels of the row the break cuts are printed on the next page below its repeated
+    header; page 1 keeps them below its table (`效益指标`): evidence that joins, not a title."""
+    def header(page):
+        return [cell(0, 0, "项目名称", page), cell(0, 1, "绩效指标", page, colspan=2),
+                cell(1, 0, "一级指标", page), cell(1, 1, "二级指标", page), cell(1, 2, "三级指标", page)]
+
+    top = table(header(1) + [cell(2, 0, "产出指标", 1), cell(2, 1, "时效指标", 1), cell(2, 2, "完成时间", 1),
+                             cell(3, 0, "", 1), cell(3, 1, "", 1), cell(3, 2, "入学率", 1)], 4)
+    rest = table(header(2) + [cell(2, 0, "效益指标", 2, rowspan=2), cell(2, 1, "社会效益指标", 2, rowspan=2),
+                              cell(2, 2, "负担率", 2), cell(3, 2, "生活质量", 2)], 4)
+    lines = [TextLine("社会效益指标", 1, (110.0, 800.0, 190.0, 810.0)),
+             TextLine("效益指标", 1, (10.0, 812.0, 90.0, 822.0))]
+    items = stitch_tables([top, *lines, rest])
+    assert len(items) == 1
+    t = items[0]
+    assert t.n_rows == 6
+    assert [(t.cell_at(r, 0).text, t.cell_at(r, 1).text) for r in range(3, 6)] == [
+        ("效益指标", "社会效益指标")] * 3
