@@ -34,6 +34,7 @@ import cv2
 import numpy as np
 
 from ...errors import OcrEngineError
+from .bands import BAND_SETTINGS, ink_mask, ink_runs, line_height, padded, text_bands
 
 Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in page-image pixels
 
@@ -50,6 +51,12 @@ RAPIDOCR_SETTINGS: dict = {
     "det_max_side": 1600,       # detection alone runs on the page reduced to this (boxes are
                                 # mapped back, lines recognised from the full page): 3x less det time
     "threads": 0,               # onnxruntime intra-op threads, 0 = its default (physical cores)
+    "cell_lines": "ink",        # how a table cell's lines are found: "ink" (its rows of ink, the
+                                # recogniser alone; the detector only reads the page outside the
+                                # tables) or "detector" (the detector over the whole page)
+    "bands": {},                # settings of the ink reader (bands.BAND_SETTINGS)
+    "rec_batch_px": 6000,       # crops recognised together: at most 6, their padded widths at the
+                                # model's 48 px height summing to at most this (memory)
     "edge_marks": "，。、；：,.;:",  # punctuation the detector leaves outside a line's box when it
                                 # stands at the line's very start or end in its cell (LibreOffice
                                 # wraps a comma to the next line's start): read again with it
@@ -223,6 +230,8 @@ class RapidOcrEngine(OcrEngine):
         return lines
 
     def read_page(self, image: np.ndarray, cells: Sequence[Box]) -> PageText:
+        if self.settings["cell_lines"] == "ink" and len(cells):
+            return self._read_page_by_ink(image, cells)
         start = time.perf_counter()
         lines = self.read_lines(image)
         page = assign_to_cells(lines, cells)
@@ -233,6 +242,70 @@ class RapidOcrEngine(OcrEngine):
                 cell_lines += self._lone_marks(image, cell, cell_lines)
         page.engine_seconds = time.perf_counter() - start
         return page
+
+    def _read_page_by_ink(self, image: np.ndarray, cells: Sequence[Box]) -> PageText:
+        """Each cell's lines found from its ink, and the lines of the page outside the tables
+        likewise (the tables painted out), all recognised in one batch: no detector."""
+        start = time.perf_counter()
+        settings = {**BAND_SETTINGS, **self.settings["bands"]}
+        level = _ink_level(image)
+        rest = image.copy()
+        for x0, y0, x1, y1 in cells:
+            rest[max(int(y0) - 3, 0):int(y1) + 4, max(int(x0) - 3, 0):int(x1) + 4] = 255
+        page_box = (0.0, 0.0, float(image.shape[1]), float(image.shape[0]))
+        regions = [*cells, page_box]
+        runs = [ink_runs(image, cell, level, settings) for cell in cells]
+        runs.append(ink_runs(rest, page_box, level, settings))
+        height = line_height([run for region in runs for run in region])
+        boxes: list[Box] = []
+        owners: list[int] = []
+        crops: list[np.ndarray] = []
+        for k, region in enumerate(regions):
+            source = rest if k == len(cells) else image
+            for box in text_bands(runs[k], region, height, settings)[0]:
+                x0, y0, x1, y1 = padded(box, region, settings)
+                if x1 - x0 < 2 or y1 - y0 < 2:
+                    continue
+                boxes.append(box)
+                owners.append(k)
+                crops.append(cv2.cvtColor(source[y0:y1, x0:x1], cv2.COLOR_GRAY2BGR))
+        page = PageText(cells=[[] for _ in cells], loose=[])
+        floor = float(self.settings["text_score"])
+        for box, owner, (text, score) in zip(boxes, owners, self._recognise_all(crops)):
+            if text.strip() and score >= floor:
+                line = OcrLine(text=text, box=box, confidence=score)
+                (page.loose if owner == len(cells) else page.cells[owner]).append(line)
+        for cell, cell_lines in zip(cells, page.cells):
+            cell_lines += self._lone_marks(image, cell, cell_lines)
+        page.engine_seconds = time.perf_counter() - start
+        return page
+
+    def _recognise_all(self, crops: list[np.ndarray]) -> list[tuple[str, float]]:
+        """The recogniser alone over many line crops, in batches of similar width. A batch is
+        padded to its widest crop scaled to the model's 48 px height; its width summed over the
+        batch is held under `rec_batch_px`, which bounds the model's working memory (six long
+        goal lines at once took 300 MB more than one line)."""
+        if not crops:
+            return []
+        from rapidocr.ch_ppocr_rec.typings import TextRecInput
+
+        widths = [48.0 * max(c.shape[1] / max(c.shape[0], 1), 320 / 48) for c in crops]
+        order = sorted(range(len(crops)), key=widths.__getitem__)
+        budget = float(self.settings["rec_batch_px"])
+        batches: list[list[int]] = []
+        for i in order:  # ascending width: the last crop added is the batch's widest
+            if batches and len(batches[-1]) < 6 and (len(batches[-1]) + 1) * widths[i] <= budget:
+                batches[-1].append(i)
+            else:
+                batches.append([i])
+        out: list[tuple[str, float]] = [("", 0.0)] * len(crops)
+        rec = self._ocr._load_rec_model()
+        with self._lock:
+            for batch in batches:
+                read = rec(TextRecInput(img=[crops[i] for i in batch], return_word_box=False))
+                for i, t, sc in zip(batch, read.txts, read.scores):
+                    out[i] = (str(t), float(sc))
+        return out
 
     def _with_edge_marks(self, image: np.ndarray, line: OcrLine, cell: Box,
                          neighbours: Sequence[OcrLine]) -> OcrLine:

@@ -41,6 +41,10 @@ LINE_SETTINGS: dict = {
     "boundary_cover": 0.5,       # share of a stretch a rule must cover to separate two cells
     "end_cover": 0.25,           # ... and of each end quarter of the stretch
     "min_table_pt": (40.0, 15.0),  # smallest table (width, height)
+    # a table's cells hold lines of text: one at least this wide, one row at least this tall; the
+    # strokes of a large or bold title taken for rules make a "grid" of cells a character's size
+    "min_widest_cell_pt": 30.0,
+    "min_tallest_row_pt": 9.0,
 }
 
 
@@ -145,10 +149,15 @@ def find_tables(gray: np.ndarray, scale: float, settings: dict | None = None) ->
         region = labels[y:y + h, x:x + w] == i
         t = _table(horiz[y:y + h, x:x + w] & (region * 255).astype(np.uint8),
                    vert[y:y + h, x:x + w] & (region * 255).astype(np.uint8), scale, s)
-        if t is not None:
+        if t is not None and _holds_text(t, scale, s):
             tables.append(_shift(t, x, y))
     tables.sort(key=lambda t: t.ys[0])
     return tables
+
+
+def _holds_text(t: GridTable, scale: float, s: dict) -> bool:
+    return (max(c.box[2] - c.box[0] for c in t.cells) >= s["min_widest_cell_pt"] * scale
+            and max(np.diff(t.ys)) >= s["min_tallest_row_pt"] * scale)
 
 
 def _shift(t: GridTable, dx: float, dy: float) -> GridTable:

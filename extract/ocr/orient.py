@@ -86,6 +86,9 @@ def _session(name: str):
         raise OcrEngineError(f"orientation model {name} is not in the installed rapidocr wheel")
     options = ort.SessionOptions()
     options.log_severity_level = 3
+    # no memory arena: an arena keeps the largest page's working memory for the process's life
+    # (+165 MB per OCR worker), and these models run once or twice a page
+    options.enable_cpu_mem_arena = False
     return ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
 
 
