@@ -20,7 +20,7 @@ from .pipeline import IMAGE_SUFFIXES, OCR_MODES
 
 log = logging.getLogger("perfdecl")
 
-FORMATS = ("json", "jsonl", "csv", "xlsx", "parquet")
+FORMATS = ("json", "jsonl", "csv", "xlsx", "parquet", "sqlite", "review")
 PDF_SUFFIXES = {".pdf"}
 # errors beyond this many are only in errors.csv, not repeated on the terminal
 SHOWN_ERRORS = 20
@@ -92,7 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
     conv.add_argument("-o", "--output", required=True, type=Path, metavar="OUT")
     conv.add_argument("--format", default=["json"], type=_formats,
                       help="comma-separated, several at once: json (one file per input), jsonl "
-                           "(documents.jsonl), csv (flat tables), xlsx (perfdecl.xlsx), parquet")
+                           "(documents.jsonl), csv (flat tables), xlsx (perfdecl.xlsx), parquet, "
+                           "sqlite (perfdecl.sqlite), review (review/<stem>.html, review/index.html)")
     conv.add_argument("-j", "--jobs", type=_positive_int, default=None, metavar="N",
                       help=f"worker processes (default: all cores, here {default_jobs()})")
     conv.add_argument("--timeout", type=_seconds, default=600.0, metavar="SECONDS",
