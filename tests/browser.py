@@ -12,6 +12,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 import urllib.request
 
@@ -45,6 +46,9 @@ class Browser:
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         try:
             port = self._port()
+            # chromium goes on logging to stderr: drained, so that a full pipe never blocks it
+            self.drain = threading.Thread(target=self._drain, daemon=True)
+            self.drain.start()
             targets = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10))
             page = next(t for t in targets if t["type"] == "page")
             self.ws = websocket.create_connection(page["webSocketDebuggerUrl"], timeout=30,
@@ -72,6 +76,13 @@ class Browser:
             if m:
                 return int(m.group(1))
         raise RuntimeError(f"chromium did not start: {seen.decode(errors='replace')[-2000:]}")
+
+    def _drain(self) -> None:
+        try:
+            for _ in iter(self.proc.stderr.readline, b""):
+                pass
+        except (OSError, ValueError):  # closed by close()
+            pass
 
     def send(self, method: str, **params) -> dict:
         msg_id = next(self.ids)
@@ -167,5 +178,8 @@ class Browser:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(10)
+        drain = getattr(self, "drain", None)
+        if drain is not None:
+            drain.join(5)  # the browser has ended: its stderr is at its end
         self.proc.stderr.close()
         shutil.rmtree(self.profile, ignore_errors=True)

@@ -260,3 +260,25 @@ def test_index_sorts_and_links(out, browser):
     assert browser.js("document.title") == "zhanjiang_2024.pdf — perfdecl review"
     doc = json.loads((out / "zhanjiang_2024.json").read_bytes())
     assert browser.js("document.querySelectorAll('rect.box').length") == _records(doc)
+
+
+def test_page_image_input_is_shown_at_its_size(tmp_path):
+    """An image input (a scan saved as PNG stating 200 dpi) is its own page image, sized in
+    points from its resolution like the OCR stage sizes it (not the A4 stand-in of a page that
+    cannot be rendered)."""
+    import pypdfium2 as pdfium
+
+    pdf = pdfium.PdfDocument(str(SAMPLES / "zhanjiang_2024.pdf"))
+    image = pdf[0].render(scale=150 / 72, grayscale=True).to_pil()
+    pdf.close()
+    png = tmp_path / "scan.png"
+    image.save(png, dpi=(200, 200))
+    doc = Document.model_validate_json((SAMPLES / "zhanjiang_2024.expected.json").read_bytes())
+    doc.source.page_count = 1
+    html = write_review(doc, png, tmp_path / "scan.html").read_text(encoding="utf-8")
+    assert html.count('<img src="data:image/webp;base64,') == 1
+    # PNG stores the resolution in dots per metre: 200 dpi reads back as 199.9994
+    [box] = re.findall(r'<svg viewBox="0 0 ([\d.]+) ([\d.]+)"', html)
+    assert (image.width, image.height) == (1241, 1754)
+    assert float(box[0]) == pytest.approx(1241 * 72 / 200, abs=0.1)  # 446.76
+    assert float(box[1]) == pytest.approx(1754 * 72 / 200, abs=0.1)  # 631.44
