@@ -40,6 +40,7 @@ REVIEW_SETTINGS: dict = {
 STATUSES = ("warning", "low", "repair", "fine")
 STATUS_LABELS = {"warning": "警告 warning", "low": "OCR 置信度低 low confidence",
                  "repair": "OCR 已修复 repaired", "fine": "正常 fine"}
+STATUS_BADGES = {"warning": "警告", "low": "置信度低", "repair": "已修复", "fine": "正常"}
 TABLE_LABELS = {"budget": "预算 Budget", "tasks": "年度重点工作任务 Tasks",
                 "indicators": "绩效指标 Indicators"}
 
@@ -264,8 +265,7 @@ _SCRIPT = """
 """
 
 
-def _statuses(doc: Document, threshold: float) -> dict[str, list[str]]:
-    codes = find_concerns(doc).codes
+def _statuses(doc: Document, codes: dict, threshold: float) -> dict[str, list[str]]:
     out = {}
     for fi, form in enumerate(doc.forms):
         for table in RECORD_TABLES:
@@ -279,7 +279,7 @@ def review_html(doc: Document, pages: list[PageView], settings: dict | None = No
     """The review page of one document, as text."""
     s = settings_with(settings)
     concerns = find_concerns(doc)
-    status = _statuses(doc, s["low_confidence"])
+    status = _statuses(doc, concerns.codes, s["low_confidence"])
     src = doc.source
     out: list[str] = []
     w = out.append
@@ -356,8 +356,8 @@ def review_html(doc: Document, pages: list[PageView], settings: dict | None = No
                 key = _key(fi, table, i)
                 sts = status[key]
                 codes = concerns.codes.get((fi, table, i), [])
-                badges = "".join(f'<span class="badge st-{st}">{_e(STATUS_LABELS[st].split(" ")[0] if st != "fine" else "正常")}</span>'
-                                 for st in sts)
+                badges = "".join(f'<span class="badge st-{st}" title="{_e(STATUS_LABELS[st])}">'
+                                 f'{_e(STATUS_BADGES[st])}</span>' for st in sts)
                 badges += "".join(f' <code>{_e(c)}</code>' for c in codes)
                 if rec.confidence is not None:
                     badges += f' <span class="kind">conf {rec.confidence:.2f}</span>'
@@ -413,6 +413,7 @@ main.index{display:block;padding:12px}
 #files th[aria-sort=ascending] button::after{content:" ▲"}
 #files th[aria-sort=descending] button::after{content:" ▼"}
 td.num{text-align:right}
+#files td:first-child{min-width:10em}
 tr.failed td{color:#8a1c1c}
 """
 

@@ -282,3 +282,22 @@ def test_page_image_input_is_shown_at_its_size(tmp_path):
     assert (image.width, image.height) == (1241, 1754)
     assert float(box[0]) == pytest.approx(1241 * 72 / 200, abs=0.1)  # 446.76
     assert float(box[1]) == pytest.approx(1754 * 72 / 200, abs=0.1)  # 631.44
+
+
+@pytest.mark.parametrize("codes, confidence, status", [
+    ([], None, ["fine"]), ([], 0.95, ["fine"]), ([], 0.5, ["low"]), (["low_ocr_confidence"], 0.9, ["low"]),
+    (["ocr_repaired"], 0.9, ["repair"]), (["sum_mismatch"], None, ["warning"]),
+    (["low_ocr_confidence", "ocr_repaired", "target_not_numeric"], 0.7, ["warning", "low", "repair"]),
+])
+def test_record_status(codes, confidence, status):
+    from perfdecl.review import record_status
+
+    assert record_status(codes, confidence, 0.8) == status
+
+
+def test_index_fits_a_phone(out, browser):
+    browser.viewport(390, 844, True)
+    browser.open((out / "review" / "index.html").as_uri())
+    assert browser.js("[document.documentElement.scrollWidth, document.documentElement.clientWidth]") == [390, 390]
+    assert browser.js("document.querySelectorAll('#files tbody tr').length") == 3
+    browser.viewport(1366, 768)
