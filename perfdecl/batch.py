@@ -30,6 +30,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import __version__
+from .audit_outputs import AuditOutputs
 from .errors import ConvertTimeoutError, InternalError, PerfdeclError, WorkerCrashError
 from .models import Document
 from .pipeline import convert
@@ -180,8 +181,13 @@ def process_file(task: FileJob, opts: Options) -> dict:
                 result["status"] = "ok"
             if opts.wants_rows:
                 result["rows"] = document_rows(doc, task.path)
-            if "jsonl" in opts.formats:
+            if "jsonl" in opts.formats or "sqlite" in opts.formats:
                 result["line"] = document_line(doc)
+            if "review" in opts.formats:  # here: the page images need the input file
+                from .review import write_review
+
+                write_review(doc, path, opts.out / "review" / f"{task.stem}.html",
+                             password=opts.password)
         finally:
             if timeout > 0:
                 signal.setitimer(signal.ITIMER_REAL, 0)
@@ -310,10 +316,12 @@ def run_batch(inputs: list[Path], opts: Options, *, jobs: int | None = None,
     summary = Summary(files=len(tasks))
     start = time.monotonic()
     sink = FlatSink(opts.out, opts.formats)
+    audit = AuditOutputs(opts.out, opts.formats)
     try:
         for result in _results(tasks, opts, jobs, summary, progress, start):
             _account(result, summary)
             sink.add(result.get("rows"), result.get("line"))
+            audit.add(tasks[result["index"]].stem, result)
             if result["status"] != "skipped":  # a failure forgets what made an older JSON
                 journal.record(opts.json_key(tasks[result["index"]].stem),
                                settings if result["status"] == "ok" else None)
@@ -321,11 +329,13 @@ def run_batch(inputs: list[Path], opts: Options, *, jobs: int | None = None,
                 progress.update(summary, time.monotonic() - start)
         summary.seconds = time.monotonic() - start
         sink.finish(summary.errors)
+        audit.finish()
         write_errors(summary.errors, opts.out)
         journal.close(compact=True)
     except BaseException:
         journal.close(compact=False)
         sink.abort()
+        audit.abort()
         raise
     summary.seconds = time.monotonic() - start
     return summary

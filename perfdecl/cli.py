@@ -1,4 +1,5 @@
-"""Command line: `perfdecl convert PATH... -o OUT [--format json,csv] [--jobs N]`, `perfdecl schema`.
+"""Command line: `perfdecl convert PATH... -o OUT [--format json,csv] [--jobs N]`, `perfdecl schema`,
+`perfdecl compare OLD NEW [--json]`.
 
 Exit status: 0 every file converted (or unchanged since the last run), 1 some file failed (after
 converting all the others), 2 bad usage, 130 interrupted.
@@ -13,14 +14,14 @@ import os
 import sys
 from pathlib import Path
 
-from . import __version__
+from . import __version__, compare
 from .batch import Options, Progress, default_jobs, run_batch, unique_stems
 from .models import Document
 from .pipeline import IMAGE_SUFFIXES, OCR_MODES
 
 log = logging.getLogger("perfdecl")
 
-FORMATS = ("json", "jsonl", "csv", "xlsx", "parquet")
+FORMATS = ("json", "jsonl", "csv", "xlsx", "parquet", "sqlite", "review")
 PDF_SUFFIXES = {".pdf"}
 # errors beyond this many are only in errors.csv, not repeated on the terminal
 SHOWN_ERRORS = 20
@@ -92,7 +93,8 @@ def build_parser() -> argparse.ArgumentParser:
     conv.add_argument("-o", "--output", required=True, type=Path, metavar="OUT")
     conv.add_argument("--format", default=["json"], type=_formats,
                       help="comma-separated, several at once: json (one file per input), jsonl "
-                           "(documents.jsonl), csv (flat tables), xlsx (perfdecl.xlsx), parquet")
+                           "(documents.jsonl), csv (flat tables), xlsx (perfdecl.xlsx), parquet, "
+                           "sqlite (perfdecl.sqlite), review (review/<stem>.html, review/index.html)")
     conv.add_argument("-j", "--jobs", type=_positive_int, default=None, metavar="N",
                       help=f"worker processes (default: all cores, here {default_jobs()})")
     conv.add_argument("--timeout", type=_seconds, default=600.0, metavar="SECONDS",
@@ -110,6 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="log every file, and the traceback of internal errors")
     conv.add_argument("-q", "--quiet", action="store_true", help="no progress and no summary; only errors")
     sub.add_parser("schema", help="print the JSON Schema of the output document")
+    compare.add_parser(sub)
     return parser
 
 
@@ -175,6 +178,8 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse exits 2 on bad usage, 0 on --help
         return int(exc.code or 0)
+    if args.command == "compare":
+        return compare.run(args)
     if args.command == "schema":
         print(json.dumps(Document.model_json_schema(), ensure_ascii=False, indent=2))
         return 0

@@ -19,9 +19,11 @@ import re
 import shutil
 import tempfile
 import zipfile
+from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
+from .concerns import find_concerns
 from .models import Document, Target
 
 log = logging.getLogger(__name__)
@@ -46,6 +48,11 @@ def _target_columns(prefix: str) -> list[Column]:
 
 
 KEY: list[Column] = [("file", "str"), ("form_index", "int")]
+# added beside the key of the per-form tables: the form's own fields an auditor filters by, so
+# that no lookup in `forms` is needed
+FORM_CONTEXT: list[Column] = [("department", "str"), ("project_name", "str"), ("year", "int")]
+# added: the codes of the warnings about the row (concerns.py), comma-separated
+CONCERNS: list[Column] = [("warning_codes", "str")]
 PROVENANCE: list[Column] = [("page", "int"), ("confidence", "float")]
 # the input path as given on the command line (errors.csv's `file`): `file` is only the name
 PATH: list[Column] = [("path", "str")]
@@ -54,21 +61,25 @@ TABLE_COLUMNS: dict[str, list[Column]] = {
     "forms": KEY + [("title", "str"), ("form_type", "str"), ("pages", "str"), ("year", "int"),
                     ("department", "str"), ("project_name", "str"), ("overall_goal", "str"),
                     ("goals", "str")] + PATH,
-    "budget": KEY + [("group", "str"), ("item", "str"), ("amount", "float"), ("unit", "str"),
-                     ("amount_raw", "str")] + PROVENANCE + PATH,
-    "tasks": KEY + [("name", "str"), ("content", "str"), ("funds", "float"), ("funds_unit", "str"),
-                    ("expected_goal", "str"), ("funds_raw", "str")] + PROVENANCE + PATH,
-    "indicators": KEY + [("level1", "str"), ("level2", "str"), ("level1_code", "str"),
-                         ("level2_code", "str"), ("name", "str")]
+    "budget": KEY + FORM_CONTEXT + [("group", "str"), ("item", "str"), ("amount", "float"),
+                                    ("unit", "str"), ("amount_raw", "str")]
+              + CONCERNS + PROVENANCE + PATH,
+    "tasks": KEY + FORM_CONTEXT + [("name", "str"), ("content", "str"), ("funds", "float"),
+                                   ("funds_unit", "str"), ("expected_goal", "str"), ("funds_raw", "str")]
+             + CONCERNS + PROVENANCE + PATH,
+    "indicators": KEY + FORM_CONTEXT + [("level1", "str"), ("level2", "str"), ("level1_code", "str"),
+                                        ("level2_code", "str"), ("name", "str")]
                   + _target_columns("period") + _target_columns("annual")
-                  + [("extra", "str")] + PROVENANCE + PATH,
-    "facts": KEY + [("group", "str"), ("item", "str"), ("value", "float"), ("unit", "str"),
-                    ("raw", "str")] + PROVENANCE + PATH,
-    "warnings": KEY + [("code", "str"), ("message", "str"), ("page", "int")] + PATH,
+                  + [("extra", "str")] + CONCERNS + PROVENANCE + PATH,
+    "facts": KEY + FORM_CONTEXT + [("group", "str"), ("item", "str"), ("value", "float"),
+                                   ("unit", "str"), ("raw", "str")] + PROVENANCE + PATH,
+    "warnings": KEY + FORM_CONTEXT + [("code", "str"), ("message", "str"), ("page", "int")] + PATH,
 }
 TABLES = tuple(TABLE_COLUMNS)
 ERROR_COLUMNS = ["file", "stage", "code", "message"]
 ERROR_TABLE: list[Column] = [(c, "str") for c in ERROR_COLUMNS]
+# the XLSX's first sheet: (what, code, count) rows, see FlatSink.summary_rows
+SUMMARY_TABLE: list[Column] = [("what", "str"), ("code", "str"), ("count", "int")]
 
 FLAT_FORMATS = ("csv", "xlsx", "parquet")
 
@@ -167,27 +178,40 @@ def document_rows(doc: Document, path: str | None = None) -> dict[str, list[list
     """The document as flat rows (lists in `TABLE_COLUMNS` order), table by table."""
     tables: dict[str, list[list]] = {name: [] for name in TABLES}
     file = doc.source.file
+    codes = find_concerns(doc).codes
+
+    def concerns(index: int, table: str, row: int) -> str | None:
+        return ",".join(codes.get((index, table, row), [])) or None
+
     for index, form in enumerate(doc.forms):
         key = [file, index]
+        context = [form.department, form.project_name, form.year]
         tables["forms"].append(key + [form.title, form.form_type, ",".join(map(str, form.pages)),
                                       form.year, form.department, form.project_name,
                                       form.overall_goal, _json_text(form.goals), path])
-        for b in form.budget:
-            tables["budget"].append(key + [b.group, b.item, b.amount, b.unit, b.amount_raw,
-                                           b.page, b.confidence, path])
-        for t in form.tasks:
-            tables["tasks"].append(key + [t.name, t.content, t.funds, t.funds_unit, t.expected_goal,
-                                          t.funds_raw, t.page, t.confidence, path])
-        for ind in form.indicators:
+        for i, b in enumerate(form.budget):
+            tables["budget"].append(key + context + [b.group, b.item, b.amount, b.unit, b.amount_raw,
+                                                     concerns(index, "budget", i),
+                                                     b.page, b.confidence, path])
+        for i, t in enumerate(form.tasks):
+            tables["tasks"].append(key + context + [t.name, t.content, t.funds, t.funds_unit,
+                                                    t.expected_goal, t.funds_raw,
+                                                    concerns(index, "tasks", i),
+                                                    t.page, t.confidence, path])
+        for i, ind in enumerate(form.indicators):
             tables["indicators"].append(
-                key + [ind.level1, ind.level2, ind.level1_code, ind.level2_code, ind.name]
+                key + context + [ind.level1, ind.level2, ind.level1_code, ind.level2_code, ind.name]
                 + _target_values(ind.period_target) + _target_values(ind.annual_target)
-                + [_json_text(ind.extra), ind.page, ind.confidence, path])
+                + [_json_text(ind.extra), concerns(index, "indicators", i), ind.page,
+                   ind.confidence, path])
         for f in form.facts:
-            tables["facts"].append(key + [f.group, f.item, f.value, f.unit, f.raw, f.page,
-                                          f.confidence, path])
+            tables["facts"].append(key + context + [f.group, f.item, f.value, f.unit, f.raw,
+                                                    f.page, f.confidence, path])
     for w in doc.warnings:
-        tables["warnings"].append([file, w.form_index, w.code, w.message, w.page, path])
+        form = (doc.forms[w.form_index] if w.form_index is not None
+                and 0 <= w.form_index < len(doc.forms) else None)
+        context = [form.department, form.project_name, form.year] if form else [None] * 3
+        tables["warnings"].append([file, w.form_index] + context + [w.code, w.message, w.page, path])
     for rows in tables.values():  # inf/nan: null, as in the JSON
         for row in rows:
             for i, v in enumerate(row):
@@ -271,7 +295,13 @@ def _xlsx_text(value: str) -> tuple[str, bool]:
     return value, False
 
 
-def write_xlsx(path: Path, sheets: list[tuple[str, list[Column], Iterable[list], Iterable[list]]]) -> None:
+# rows of these sheets with a value in this column are filled (an auditor's eye goes to them)
+XLSX_HIGHLIGHT = {"budget": "warning_codes", "tasks": "warning_codes", "indicators": "warning_codes"}
+_HIGHLIGHT_FILL = "FFF2CC"  # pale amber, black text stays readable
+
+
+def write_xlsx(path: Path, sheets: list[tuple[str, list[Column], Iterable[list], Iterable[list]]],
+               highlight: dict[str, str] | None = None) -> None:
     """One workbook, a sheet per table: header row frozen, filters on, widths from the content,
     numbers stored as numbers. Text a spreadsheet would take for a formula is stored as text with
     the quote-prefix mark (the cell shows the text as it is and is never evaluated).
@@ -281,14 +311,17 @@ def write_xlsx(path: Path, sheets: list[tuple[str, list[Column], Iterable[list],
     it whole.
 
     `sheets` holds (name, columns, rows, the same rows again): widths need a pass before writing.
+    `highlight` {sheet name: column name}: rows with a value in that column are filled.
     """
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
+    from openpyxl.styles import Font, PatternFill
     from openpyxl.utils import get_column_letter
 
     wb = Workbook(write_only=True)
     bold = Font(bold=True)
+    fill = PatternFill("solid", start_color=_HIGHLIGHT_FILL, end_color=_HIGHLIGHT_FILL)
+    highlight = highlight or {}
 
     def new_sheet(title: str, columns: list[Column], widths: list[int]):
         ws = wb.create_sheet(title=title)
@@ -314,7 +347,10 @@ def write_xlsx(path: Path, sheets: list[tuple[str, list[Column], Iterable[list],
                     widths[i] = max(widths[i], _display_width(str(v)) if isinstance(v, str) else 12)
         part, cut = 1, 0
         ws, n = new_sheet(name, columns, widths), 1
+        names = [c for c, _ in columns]
+        mark = names.index(highlight[name]) if highlight.get(name) in names else None
         for row in rows:
+            marked = mark is not None and row[mark] not in (None, "")
             if n >= _XLSX_MAX_ROWS:
                 close_sheet(ws, columns, n)
                 part += 1
@@ -330,8 +366,13 @@ def write_xlsx(path: Path, sheets: list[tuple[str, list[Column], Iterable[list],
                     if formula_risk(v):
                         cell.quotePrefix = True
                     out.append(cell)
+                elif marked:
+                    out.append(WriteOnlyCell(ws, value=v))
                 else:
                     out.append(v)
+            if marked:
+                for cell in out:
+                    cell.fill = fill
             ws.append(out)
             n += 1
         close_sheet(ws, columns, n)
@@ -424,6 +465,8 @@ class FlatSink:
             self.jsonl = AtomicFile(out_dir / "documents.jsonl", "w", encoding="utf-8", newline="\n")
         self.spool_dir: Path | None = None
         self.spools: dict[str, io.TextIOBase] = {}
+        self.counts: Counter = Counter()
+        self.warning_codes: Counter = Counter()
         if self.formats:
             self.spool_dir = Path(tempfile.mkdtemp(prefix=".perfdecl-spool-", dir=out_dir))
             for name in TABLES:
@@ -433,11 +476,28 @@ class FlatSink:
     def add(self, rows: dict[str, list[list]] | None, document_line: str | None = None) -> None:
         if self.jsonl is not None and document_line is not None:
             self.jsonl.fh.write(document_line + "\n")
+        if rows:
+            self.counts["files"] += 1
+            self.counts["forms"] += len(rows["forms"])
+            self.counts["indicators"] += len(rows["indicators"])
+            code = [c for c, _ in TABLE_COLUMNS["warnings"]].index("code")
+            self.warning_codes.update(r[code] for r in rows["warnings"])
         if rows and self.spools:
             for name, table in rows.items():
                 fh = self.spools[name]
                 for row in table:
                     fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+    def summary_rows(self, errors: list[dict]) -> list[list]:
+        """The XLSX `summary` sheet: the batch in counts, warnings and errors by code."""
+        rows = [["files", None, self.counts["files"]], ["forms", None, self.counts["forms"]],
+                ["indicators", None, self.counts["indicators"]],
+                ["warnings", None, sum(self.warning_codes.values())]]
+        rows += [["warnings", code, n] for code, n in sorted(self.warning_codes.items())]
+        error_codes = Counter(e.get("code") for e in errors)
+        rows.append(["errors", None, len(errors)])
+        rows += [["errors", code, n] for code, n in sorted(error_codes.items())]
+        return rows
 
     def _rows(self, name: str):
         with (self.spool_dir / f"{name}.jsonl").open(encoding="utf-8") as fh:
@@ -460,10 +520,12 @@ class FlatSink:
             if "xlsx" in self.formats:
                 path = self.out_dir / "perfdecl.xlsx"
                 err_rows = [[e.get(c) for c in ERROR_COLUMNS] for e in errors]
-                sheets = [(name, TABLE_COLUMNS[name], self._rows(name), self._rows(name))
-                          for name in TABLES]
+                summary = self.summary_rows(errors)
+                sheets = [("summary", SUMMARY_TABLE, summary, summary)]
+                sheets += [(name, TABLE_COLUMNS[name], self._rows(name), self._rows(name))
+                           for name in TABLES]
                 sheets.append(("errors", ERROR_TABLE, err_rows, err_rows))
-                write_xlsx(path, sheets)
+                write_xlsx(path, sheets, XLSX_HIGHLIGHT)
                 written.append(path)
             if self.jsonl is not None:
                 self.jsonl.commit()

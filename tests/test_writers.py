@@ -71,8 +71,9 @@ def test_xlsx_stores_text_as_text_and_numbers_as_numbers(tmp_path):
     sink.add(document_rows(_hostile_doc(), "in/x.pdf"))
     sink.finish([{"file": "=evil.pdf", "stage": "open", "code": "not_a_pdf", "message": "#N/A"}])
     wb = openpyxl.load_workbook(tmp_path / "perfdecl.xlsx")
-    assert wb.sheetnames == ["forms", "budget", "tasks", "indicators", "facts", "warnings", "errors"]
-    for ws in wb.worksheets:
+    assert wb.sheetnames == ["summary", "forms", "budget", "tasks", "indicators", "facts",
+                             "warnings", "errors"]
+    for ws in wb.worksheets[1:]:
         assert ws.freeze_panes == "A2"
         assert ws.auto_filter.ref.startswith("A1:")
         assert [c.value for c in ws[1]] == [c for c, _ in
@@ -82,7 +83,7 @@ def test_xlsx_stores_text_as_text_and_numbers_as_numbers(tmp_path):
             for cell in row:
                 assert cell.data_type != "f", (ws.title, cell.coordinate, cell.value)
     budget = wb["budget"]
-    item, amount = budget["D2"], budget["E2"]
+    item, amount = budget["G2"], budget["H2"]
     assert (item.value, item.data_type, item.quotePrefix) == ("=SUM(A1:A2)", "s", True)
     assert (amount.value, amount.data_type) == (1200.5, "n")
     assert budget["B2"].value == 0 and budget["B2"].data_type == "n"  # form_index
@@ -178,7 +179,7 @@ def test_non_finite_numbers_are_null_everywhere(tmp_path):
     sink = FlatSink(tmp_path, ["csv", "xlsx", "parquet"])
     sink.add(document_rows(doc))
     sink.finish([])
-    assert openpyxl.load_workbook(tmp_path / "perfdecl.xlsx")["budget"]["E2"].value is None
+    assert openpyxl.load_workbook(tmp_path / "perfdecl.xlsx")["budget"]["H2"].value is None
     assert pq.read_table(tmp_path / "budget.parquet").column("amount").to_pylist() == [None]
 
 
@@ -198,8 +199,10 @@ def test_xlsx_goes_on_to_more_sheets_and_reports_cut_cells(tmp_path, monkeypatch
     with caplog.at_level("INFO", logger="perfdecl"):
         sink.finish([])
     wb = openpyxl.load_workbook(tmp_path / "perfdecl.xlsx")
-    assert wb.sheetnames == ["forms", "budget", "tasks", "indicators", "indicators (2)",
-                             "indicators (3)", "facts", "warnings", "errors"]
+    # the summary's six rows (files, forms, indicators, warnings, sum_mismatch, errors) go on too
+    assert wb.sheetnames == ["summary", "summary (2)", "summary (3)", "forms", "budget", "tasks",
+                             "indicators", "indicators (2)", "indicators (3)", "facts", "warnings",
+                             "errors"]
     col = [c for c, _ in TABLE_COLUMNS["indicators"]].index("name")
     sheets = [wb[t] for t in ("indicators", "indicators (2)", "indicators (3)")]
     assert [[r[col] for r in ws.iter_rows(min_row=2, values_only=True)] for ws in sheets] == \
@@ -213,3 +216,31 @@ def test_xlsx_goes_on_to_more_sheets_and_reports_cut_cells(tmp_path, monkeypatch
     assert "perfdecl.xlsx: table indicators has more rows than a sheet holds; continued on 3 sheets" in messages
     assert ("perfdecl.xlsx: 1 cell(s) of table forms hold more than Excel's 10 characters and were "
             "cut; the CSV, Parquet and JSON outputs keep them whole") in messages
+
+
+def test_xlsx_summary_sheet_and_highlighted_indicator_rows(tmp_path):
+    """Issue 13: a first `summary` sheet (files, forms, indicators, warnings and errors by code);
+    indicator rows a warning is about are filled, the others not."""
+    sink = FlatSink(tmp_path, ["xlsx"])
+    for name in ("wuhan_2020_libreoffice.pdf", "seed.pdf"):
+        sink.add(document_rows(perfdecl.convert(SAMPLES / name), f"samples/{name}"))
+    sink.finish([{"file": "x.pdf", "stage": "open", "code": "not_a_pdf", "message": "m"}])
+    wb = openpyxl.load_workbook(tmp_path / "perfdecl.xlsx")
+    assert wb.sheetnames[0] == "summary"
+    assert list(wb["summary"].values) == [
+        ("what", "code", "count"), ("files", None, 2), ("forms", None, 2), ("indicators", None, 33),
+        ("warnings", None, 5), ("warnings", "sum_mismatch", 1), ("warnings", "target_not_numeric", 4),
+        ("errors", None, 1), ("errors", "not_a_pdf", 1)]
+    ws = wb["indicators"]
+    header = [c.value for c in ws[1]]
+    name, codes = header.index("name"), header.index("warning_codes")
+    filled = [(r[name].value, r[codes].value) for r in ws.iter_rows(min_row=2)
+              if all(c.fill.fill_type == "solid" and c.fill.fgColor.rgb == "00FFF2CC" for c in r)]
+    assert filled == [("失业人员及就业困难人员再就业人数", "target_not_numeric"),
+                      ("扶持创业人数及带动就业人数", "target_not_numeric"),
+                      ("返乡创业人数及带动就业人数", "target_not_numeric"),
+                      ("就业技能及创业培训人数据", "target_not_numeric")]
+    unfilled = [r for r in ws.iter_rows(min_row=2) if r[name].fill.fill_type is None]
+    assert len(unfilled) == 33 - 4 and all(r[codes].value is None for r in unfilled)
+    assert [c.value for c in next(wb["budget"].iter_rows(min_row=2, max_row=2))][2:5] == [
+        "武汉市人力资源和社会保障局东湖新技术开发区分局", "专项资金", 2020]
