@@ -152,6 +152,8 @@ def read_pages(pdf, path: Path, settings: dict):
 
 def _open_error(exc: Exception, path: Path, password: str | None = None) -> Exception:
     cause = exc.args[0] if exc.args else exc
+    if isinstance(cause, MemoryError):  # the worker's memory limit, not a broken file
+        return cause
     if isinstance(cause, PerfdeclError):  # a cap of perfdecl.limits, hit inside the parser
         if cause.file is None:
             cause.file = str(path)

@@ -659,7 +659,7 @@ def _account(result: dict, summary: Summary) -> None:
         e = result["error"]
         log.info("%s: failed [%s/%s] %s", shown(e["file"]), e["stage"], e["code"], shown(e["message"]))
         if result.get("traceback"):
-            log.debug("%s", result["traceback"].rstrip())
+            log.debug("%s", shown(result["traceback"].rstrip(), lines=True))
         return
     if result["status"] == "skipped":
         summary.skipped += 1

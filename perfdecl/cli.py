@@ -10,6 +10,7 @@ import argparse
 import json
 import logging
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -161,15 +162,18 @@ def run_convert(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     progress = None if args.quiet else Progress(sys.stderr)
+    # SIGTERM (a job scheduler stopping the run) is handled as Ctrl-C is: workers stopped, spool
+    # and unfinished files removed, the journal kept (SIGKILL cannot be: the next run cleans up)
+    previous = signal.signal(signal.SIGTERM, _terminate) if threading_main() else None
     try:
         summary = run_batch(inputs, opts, jobs=args.jobs, progress=progress,
                             listing_errors=listing_errors)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         if progress is not None:
             progress.close()
         print("perfdecl: interrupted; files converted so far are in place, a rerun resumes",
               file=sys.stderr)
-        return 130
+        return 143 if isinstance(exc, Terminated) else 130
     except OSError as exc:  # the output cannot be written (disk full, permissions)
         if progress is not None:
             progress.close()
@@ -178,6 +182,9 @@ def run_convert(args: argparse.Namespace) -> int:
               f"{shown(exc.strerror or exc)}; unfinished files removed, a rerun resumes",
               file=sys.stderr)
         return 1
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     if progress is not None:
         progress.close()
     if not args.quiet:
@@ -189,6 +196,21 @@ def run_convert(args: argparse.Namespace) -> int:
         print(f"error: … {len(summary.errors) - SHOWN_ERRORS} more in "
               f"{shown(args.output / 'errors.csv')}", file=sys.stderr)
     return 1 if summary.errors else 0
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, stopping the run as Ctrl-C does (exit status 143)."""
+
+
+def _terminate(signum, frame):
+    raise Terminated()
+
+
+def threading_main() -> bool:
+    """Signal handlers can only be set from the main thread (main() may run in another)."""
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
 
 
 def _unknown_engine(name: str | None) -> str | None:

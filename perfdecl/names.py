@@ -36,15 +36,17 @@ def readable(text: str) -> str:
     return _SURROGATE.sub(lambda m: _byte(m.group()), text)
 
 
-def shown(text) -> str:
+def shown(text, *, lines: bool = False) -> str:
     """The text as a terminal or log line may show it: undecodable bytes as `\\xNN`, control
-    characters as `\\n`, `\\x1b`, `\\u202e`…"""
+    characters as `\\n`, `\\x1b`, `\\u202e`… (`lines`: newlines kept, for a traceback)."""
     text = str(text)
     if not _UNSHOWABLE.search(text):
         return text
 
     def escape(m: re.Match) -> str:
         ch = m.group()
+        if lines and ch == "\n":
+            return ch
         if ch in _NAMED:
             return _NAMED[ch]
         if "\ud800" <= ch <= "\udfff":
