@@ -8,8 +8,12 @@ hang, a crash of the parser) stops the batch: it becomes one error record.
 
 Resume: a file whose JSON exists with the same input sha256 and file name, made with the same
 settings (perfdecl version, OCR mode, engine and settings), is not converted again (`force` redoes
-it); its JSON is read back so that the combined outputs still cover it. Which settings made each
-JSON is kept in the journal `OUT/.perfdecl/converted.jsonl` (see `Journal`).
+it); its JSON is read back so that the combined outputs still cover it. Which input and settings
+made each JSON, and the JSON's own sha256, are kept in the journal `OUT/.perfdecl/converted.jsonl`
+(see `Journal`): a JSON the journal did not see written is never reused.
+
+Hostile inputs (issue 11): a worker's memory is watched and capped (`perfdecl.limits`), a worker
+dies with the main process, names that are not UTF-8 are kept as they are (`names.py`).
 """
 
 from __future__ import annotations
@@ -220,7 +224,6 @@ def process_file(task: FileJob, opts: Options) -> dict:
     except PerfdeclError as exc:
         result["error"] = _error_record(task.path, exc)
     except MemoryError:  # past the worker's address-space limit; its heap is not to be trusted
-        doc = None
         cap = _limits.limits_with(opts.limits)["address_space_mb"]
         err = OutOfMemoryError(f"the conversion ran out of memory (address-space limit {cap} MB)",
                                file=task.path)
