@@ -13,6 +13,7 @@ import ctypes
 import hashlib
 import io
 import json
+import logging
 import os
 import random
 import resource
@@ -276,7 +277,7 @@ def test_a_worker_past_its_memory_limit_is_replaced(tmp_path):
     assert _error_rows(out)[0]["message"] == ("the conversion took more than the worker's memory "
                                               "limit of 300 MB (worker killed)")
     assert [f["file"] for f in _table(out, "forms")] == ["b_seed.pdf"]
-    assert run.peak_kb < 600 * 1024
+    assert run.peak_kb < MAX_RSS_KB  # killed soon after passing 300 MB (watched every 0.2 s)
 
 
 def test_a_memory_error_in_a_worker_is_out_of_memory(tmp_path):
@@ -497,6 +498,43 @@ def test_a_full_disk_gives_a_record_and_leaves_nothing_behind(tmp_path):
     assert not [p for p in out.rglob("*") if p.name.startswith(".perfdecl-")]
 
 
+_ON_TMPFS = r"""
+import json, os, subprocess, sys
+out, size, args = sys.argv[1], sys.argv[2], sys.argv[3:]
+subprocess.run(["mount", "-t", "tmpfs", "-o", "size=" + size, "tmpfs", out], check=True)
+run = subprocess.run([sys.executable, "-m", "perfdecl", *args, "-o", out], capture_output=True)
+names = sorted(os.listdir(out))
+errors = open(os.path.join(out, "errors.csv"), "rb").read().decode("utf-8-sig")
+print(json.dumps({"code": run.returncode, "err": run.stderr.decode(), "names": names,
+                  "errors": errors}))
+"""
+
+
+def test_a_really_full_disk_gives_write_failed(tmp_path):
+    """ENOSPC itself: OUT on a 16 KB tmpfs (a private mount namespace), the document 32 KB."""
+    shutil.copy(SAMPLES / "seed.pdf", tmp_path / "seed.pdf")
+    out = tmp_path / "out"
+    out.mkdir()
+    unshare = shutil.which("unshare")
+    if unshare is None:
+        pytest.skip("no unshare(1) to mount a small file system privately")
+    namespace = ["-m", "--propagation", "private"] if os.geteuid() == 0 else ["-Urm"]
+    probe = subprocess.run([unshare, *namespace, "mount", "-t", "tmpfs", "tmpfs", str(out)],
+                           capture_output=True)
+    if probe.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs in a private namespace here: {probe.stderr.decode()!r}")
+    run = subprocess.run([unshare, *namespace, sys.executable, "-c", _ON_TMPFS, str(out), "16k",
+                          "convert", str(tmp_path / "seed.pdf")], capture_output=True, timeout=120)
+    assert run.returncode == 0, run.stderr.decode()
+    result = json.loads(run.stdout)
+    assert result["code"] == 1 and "Traceback" not in result["err"]
+    rows = list(csv.DictReader(io.StringIO(result["errors"])))
+    assert [(r["file"], r["stage"], r["code"], r["message"]) for r in rows] == [
+        (str(tmp_path / "seed.pdf"), "write", "write_failed",
+         "cannot write seed.json: No space left on device")]
+    assert result["names"] == [".perfdecl", "errors.csv"]  # no temporary file left
+
+
 # -- 8. stale reuse ----------------------------------------------------------------------------
 
 def test_a_json_the_journal_did_not_see_written_is_not_reused(tmp_path):
@@ -587,6 +625,8 @@ def test_jobs_are_capped_by_the_cores(tmp_path, monkeypatch, caplog):
 
     monkeypatch.setattr(batch, "_Worker", counted)
     monkeypatch.setattr(batch, "default_jobs", lambda: 2)
+    # an earlier main() in this process may have given perfdecl's logger its own stderr handler
+    monkeypatch.setattr(logging.getLogger("perfdecl"), "propagate", True)
     with caplog.at_level("WARNING", logger="perfdecl"):
         summary = run_batch(sorted(src.iterdir()), Options(out=tmp_path / "out"), jobs=300)
     assert summary.failed == 10
