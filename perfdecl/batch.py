@@ -442,7 +442,7 @@ def run_batch(inputs: list[Path], opts: Options, *, jobs: int | None = None,
     if cache.is_symlink():  # OUT's own folder must be OUT's: no journal written elsewhere
         raise OSError(errno.ELOOP, f"{CACHE_DIR} in the output folder is a symbolic link", str(cache))
     cache.mkdir(exist_ok=True)
-    for folder in (opts.out, opts.json_dir):
+    for folder in dict.fromkeys((opts.out, cache, opts.json_dir)):  # the journal's own temp too
         for path in remove_leftovers(folder):
             log.info("removed %s, left by an interrupted run", shown(path))
     settings = opts.settings()

@@ -469,9 +469,11 @@ def test_workers_die_with_the_main_process_and_leftovers_go(tmp_path, sig):
     dead.wait()
     (out / f".perfdecl-{dead.pid}-x1y2.part").write_bytes(b"half")
     (out / f".perfdecl-{os.getpid()}-live.part").write_bytes(b"being written")
+    (out / ".perfdecl" / f".perfdecl-{dead.pid}-journal.part").write_bytes(b"half a journal")
     run = run_cli(["convert", str(src / "b_seed.pdf"), "-o", str(out), "--format", "json,csv,jsonl"])
     assert run.code == 0, run.err
-    assert sorted(p.name for p in out.glob(".perfdecl-*")) == [f".perfdecl-{os.getpid()}-live.part"]
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob(".perfdecl-*")) == [
+        f".perfdecl-{os.getpid()}-live.part"]
 
 
 def test_a_full_disk_gives_a_record_and_leaves_nothing_behind(tmp_path):
