@@ -599,17 +599,22 @@ def test_a_symlink_at_the_journal_is_not_followed(tmp_path):
 def test_a_non_latin1_password_opens_an_rc4_pdf(tmp_path):
     from pypdf import PdfReader, PdfWriter
 
-    writer = PdfWriter(clone_from=PdfReader(SAMPLES / "seed.pdf"))
-    writer.encrypt(user_password="密码", owner_password="主人", algorithm="RC4-128")
-    with (tmp_path / "locked.pdf").open("wb") as fh:
-        writer.write(fh)
+    # RC4 hashes the password's bytes: one PDF made with its UTF-8 bytes, one with its GBK
+    # bytes (a Windows tool of a Chinese office), both opened by the same --password
+    for name, password in (("utf8", "密码"), ("gbk", "密码".encode("gbk").decode("latin-1"))):
+        writer = PdfWriter(clone_from=PdfReader(SAMPLES / "seed.pdf"))
+        writer.encrypt(user_password=password, owner_password="owner", algorithm="RC4-128")
+        with (tmp_path / f"{name}.pdf").open("wb") as fh:
+            writer.write(fh)
     out = tmp_path / "out"
-    run = run_cli(["convert", str(tmp_path / "locked.pdf"), "-o", str(out), "--password", "错误"])
+    files = [str(tmp_path / "gbk.pdf"), str(tmp_path / "utf8.pdf")]
+    run = run_cli(["convert", *files, "-o", str(out), "--password", "错误"])
     assert run.code == 1
-    assert _errors(out) == {str(tmp_path / "locked.pdf"): ("open", "bad_password")}
-    run = run_cli(["convert", str(tmp_path / "locked.pdf"), "-o", str(out), "--password", "密码"])
+    assert _errors(out) == {f: ("open", "bad_password") for f in files}
+    run = run_cli(["convert", *files, "-o", str(out), "--password", "密码"])
     assert run.code == 0, run.err
-    assert len(json.loads((out / "locked.json").read_bytes())["forms"][0]["indicators"]) == 20
+    for name in ("gbk", "utf8"):
+        assert len(json.loads((out / f"{name}.json").read_bytes())["forms"][0]["indicators"]) == 20
 
 
 @pytest.mark.skipif(batch._context().get_start_method() != "fork", reason="counts forked workers")
