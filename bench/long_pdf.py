@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/long_pdf.py --pages 2000
 
-Not a test (tests/test_hostile.py checks that memory does not grow from 30 to 240 pages): writes a
+Not a test (tests/test_hostile.py checks that memory does not grow from 20 to 160 pages): writes a
 text PDF of N A4 pages (40 lines each, no form; tests/hostile_inputs.py) in a temporary folder,
 converts it with one worker, and prints the figures: seconds, the worker's peak resident memory
 (ru_maxrss, and the batch's own watch of it) and the main process's.
