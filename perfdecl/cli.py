@@ -39,8 +39,9 @@ def find_inputs(paths: list[str], *, images: bool = True,
                 errors: list[dict] | None = None) -> list[Path]:
     """Files as given; folders walked recursively (symlinked folders not followed) for inputs, in
     sorted order for repeatable runs. A file named twice is converted once. A folder that cannot
-    be listed, or a path that cannot be looked at (permissions, a name past 255 bytes), is added
-    to `errors` as an error record (stage `list`) instead of being skipped in silence."""
+    be listed (`list/unreadable_folder`), or a path that cannot even be looked at, such as a name
+    past 255 bytes (`open/unreadable_file`), is added to `errors` as an error record instead of
+    being skipped in silence or stopping the run."""
     suffixes = input_suffixes(images)
     found: list[Path] = []
     seen: set[str] = set()
