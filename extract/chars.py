@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+import math
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 
 # Fake-bold overprints the same glyph shifted by a fraction of a point. A duplicate is the same
@@ -16,18 +17,46 @@ def dedupe_overprint(chars: Sequence[dict], tolerance: float = OVERPRINT_TOLERAN
 
     pdfplumber's own `dedupe_chars` only merges characters that share font name and size; a
     producer that overprints with a second font resource slips through it (`项项目目`).
+
+    The characters kept so far sit in a grid of `_GRID` pt squares per text, so that each new one
+    is compared with its neighbours only: a page of 100,000 identical digits takes linear time,
+    not quadratic. The result is the same as comparing with every earlier one.
     """
     kept: list[dict] = []
-    buckets: dict[str, list[dict]] = defaultdict(list)
+    grids: dict[str, dict[tuple[int, int], list[dict]]] = defaultdict(lambda: defaultdict(list))
+    counts: Counter = Counter()
     for ch in chars:
-        size = ch.get("size") or 10.0
-        limit = tolerance * size
-        twins = buckets[ch["text"]]
-        if any(abs(o["x0"] - ch["x0"]) < limit and abs(o["top"] - ch["top"]) < limit for o in twins):
+        limit = tolerance * (ch.get("size") or 10.0)
+        x, y = ch["x0"], ch["top"]
+        if not (limit > 0 and math.isfinite(x) and math.isfinite(y) and math.isfinite(limit)):
+            kept.append(ch)  # no other character can lie within a non-positive or NaN distance
             continue
-        twins.append(ch)
+        grid = grids[ch["text"]]
+        if _has_twin(grid, counts[ch["text"]], x, y, limit):
+            continue
+        grid[(math.floor(x / _GRID), math.floor(y / _GRID))].append(ch)
+        counts[ch["text"]] += 1
         kept.append(ch)
     return kept
+
+
+# Side of a grid square (points): about the tolerance for 10 pt type, so a glyph's neighbours lie
+# in the 3 x 3 squares around it.
+_GRID = 3.0
+
+
+def _has_twin(grid: dict, count: int, x: float, y: float, limit: float) -> bool:
+    """Whether a kept glyph of the same text lies within `limit` of (x, y) on both axes."""
+    cx0, cx1 = math.floor((x - limit) / _GRID), math.floor((x + limit) / _GRID)
+    cy0, cy1 = math.floor((y - limit) / _GRID), math.floor((y + limit) / _GRID)
+
+    def near(o: dict) -> bool:
+        return abs(o["x0"] - x) < limit and abs(o["top"] - y) < limit
+
+    if (cx1 - cx0 + 1) * (cy1 - cy0 + 1) > count:  # huge type: fewer glyphs than squares to look at
+        return any(near(o) for cell in grid.values() for o in cell)
+    return any(near(o) for cx in range(cx0, cx1 + 1) for cy in range(cy0, cy1 + 1)
+               for o in grid.get((cx, cy), ()))
 
 
 def group_lines(chars: Iterable[dict]) -> list[list[dict]]:

@@ -17,7 +17,9 @@ from pdfminer.pdfparser import PDFSyntaxError
 from pdfminer.psexceptions import PSEOF
 from pdfplumber.utils.exceptions import MalformedPDFException, PdfminerException
 
-from ..errors import CorruptPdfError, EncryptedPdfError, NotAPdfError
+from .. import limits
+from ..errors import BadPasswordError, CorruptPdfError, EncryptedPdfError, NotAPdfError, \
+    PerfdeclError
 from .chars import chars_bbox, dedupe_overprint, group_lines, line_text
 from .grid import Cell, ExtractedDocument, Table, TextLine
 from .orientation import upright
@@ -26,6 +28,8 @@ from .stitch import stitch_tables
 from .text import map_chars
 
 log = logging.getLogger(__name__)
+
+limits.install_stream_cap()  # pdfminer inflates streams through perfdecl.limits' capped zlib
 
 # pdfplumber table settings (see pdfplumber's README, "Table-extraction settings").
 TABLE_SETTINGS: dict = {
@@ -72,14 +76,21 @@ def open_pdf(path: Path, password: str | None = None):
     with path.open("rb") as fh:
         if not fh.read(1024).lstrip().startswith(b"%PDF"):
             raise NotAPdfError("not a PDF: the file does not start with %PDF", file=str(path))
-    try:
-        pdf = pdfplumber.open(path, password=password or "")
-    except PdfminerException as exc:
-        raise _open_error(exc, path) from exc
-    except PDFPasswordIncorrect as exc:
-        raise EncryptedPdfError("the PDF is encrypted; pass its password", file=str(path)) from exc
-    except PDFSyntaxError as exc:
-        raise CorruptPdfError(f"the PDF cannot be parsed: {_reason(exc)}", file=str(path)) from exc
+    pdf = None
+    for attempt in password_candidates(password):
+        try:
+            pdf = pdfplumber.open(path, password=attempt)
+            break
+        except PdfminerException as exc:
+            error = _open_error(exc, path, password)
+            if not isinstance(error, EncryptedPdfError):
+                raise error from exc
+        except (PDFPasswordIncorrect, UnicodeEncodeError):  # Latin-1 only, below AES-256
+            error = _password_error(path, password)
+        except PDFSyntaxError as exc:
+            raise CorruptPdfError(f"the PDF cannot be parsed: {_reason(exc)}", file=str(path)) from exc
+    if pdf is None:
+        raise error
     try:
         yield pdf
     except BaseException:
@@ -89,29 +100,68 @@ def open_pdf(path: Path, password: str | None = None):
     try:
         pdf.close()
     except PdfminerException as exc:
-        raise _open_error(exc, path) from exc
+        raise _open_error(exc, path, password) from exc
     except (PDFSyntaxError, MalformedPDFException, ValueError, KeyError, TypeError) as exc:
         raise CorruptPdfError(f"the PDF cannot be parsed: {_reason(exc)}", file=str(path)) from exc
+
+
+def password_candidates(password: str | None) -> list[str]:
+    """The password as pdfminer should try it. RC4 encryption (PDF 1.4-1.7) hashes the password's
+    bytes, which pdfminer takes as Latin-1 characters; a Chinese password was typed in some other
+    encoding: its UTF-8 and GB18030 bytes are tried too (as the Latin-1 characters that give
+    them). AES-256 takes UTF-8 itself, so the password as given comes first."""
+    if not password:
+        return [""]
+    out = [password]
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            alias = password.encode(encoding).decode("latin-1")
+        except UnicodeError:
+            continue
+        if alias not in out:
+            out.append(alias)
+    return out
+
+
+def _password_error(path: Path, password: str | None) -> EncryptedPdfError:
+    if password:
+        return BadPasswordError("the password given (--password) does not open the PDF",
+                                file=str(path))
+    return EncryptedPdfError("the PDF is encrypted; pass its password (--password)", file=str(path))
 
 
 def read_pages(pdf, path: Path, settings: dict):
     """(page, its items or None when its text layer is unusable, the turn it was read with or None)
     for every page, parse errors turned into typed errors. A page whose text does not stand
-    upright is read turned (extract/orientation.py). The OCR stage uses it to decide page by page."""
+    upright is read turned (extract/orientation.py). The OCR stage uses it to decide page by page.
+
+    Each page is closed once the caller asks for the next: pdfplumber keeps every page's objects
+    otherwise (about 4 MB a page; a 2,000-page file would need gigabytes)."""
     try:
         for page in pdf.pages:
-            view, turn = upright(page, page.chars)
-            yield page, read_page(view, settings), turn
+            try:
+                view, turn = upright(page, page.chars)
+                yield page, read_page(view, settings), turn
+            finally:
+                page.close()
     except PdfminerException as exc:
         raise _open_error(exc, path) from exc
     except (PDFSyntaxError, MalformedPDFException, ValueError, KeyError, TypeError) as exc:
         raise CorruptPdfError(f"the PDF cannot be parsed: {_reason(exc)}", file=str(path)) from exc
 
 
-def _open_error(exc: Exception, path: Path) -> Exception:
+def _open_error(exc: Exception, path: Path, password: str | None = None) -> Exception:
     cause = exc.args[0] if exc.args else exc
+    if isinstance(cause, MemoryError):  # the worker's memory limit, not a broken file
+        return cause
+    if isinstance(cause, PerfdeclError):  # a cap of perfdecl.limits, hit inside the parser
+        if cause.file is None:
+            cause.file = str(path)
+        return cause
     if isinstance(cause, PDFPasswordIncorrect):
-        return EncryptedPdfError("the PDF is encrypted; pass its password (--password)", file=str(path))
+        return _password_error(path, password)
+    if isinstance(cause, UnicodeEncodeError):  # an old pdfminer encoding a password as Latin-1
+        return _password_error(path, password)
     return CorruptPdfError(f"the PDF cannot be parsed: {_reason(cause)}", file=str(path))
 
 

@@ -8,12 +8,19 @@ hang, a crash of the parser) stops the batch: it becomes one error record.
 
 Resume: a file whose JSON exists with the same input sha256 and file name, made with the same
 settings (perfdecl version, OCR mode, engine and settings), is not converted again (`force` redoes
-it); its JSON is read back so that the combined outputs still cover it. Which settings made each
-JSON is kept in the journal `OUT/.perfdecl/converted.jsonl` (see `Journal`).
+it); its JSON is read back so that the combined outputs still cover it. Which input and settings
+made each JSON, and the JSON's own sha256, are kept in the journal `OUT/.perfdecl/converted.jsonl`
+(see `Journal`): a JSON the journal did not see written is never reused.
+
+Hostile inputs (issue 11): a worker's memory is watched and capped (`perfdecl.limits`), a worker
+dies with the main process, names that are not UTF-8 are kept as they are (`names.py`).
 """
 
 from __future__ import annotations
 
+import ctypes
+import errno
+import fcntl
 import hashlib
 import json
 import logging
@@ -26,16 +33,20 @@ import sys
 import time
 import traceback
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import __version__
+from . import limits as _limits
 from .audit_outputs import AuditOutputs
-from .errors import ConvertTimeoutError, InternalError, PerfdeclError, WorkerCrashError
+from .errors import ConvertTimeoutError, InternalError, OutOfMemoryError, OutputWriteError, \
+    PerfdeclError, WorkerCrashError
 from .models import Document
+from .names import json_text, shown
 from .pipeline import convert
 from .writers import FLAT_FORMATS, FlatSink, atomic_write, document_json, document_line, \
-    document_rows, write_errors
+    document_rows, remove_leftovers, write_errors
 
 log = logging.getLogger("perfdecl")
 
@@ -46,6 +57,15 @@ JOURNAL_FILE = "converted.jsonl"
 # A worker is replaced after this many files, so that whatever a parser leaks is given back.
 TASKS_PER_WORKER = 50
 _MAX_MESSAGE = 500
+# --jobs beyond this many per core only add memory and switching: more are capped, with a log line
+JOBS_PER_CORE = 2
+# A file's output name: `<stem>.json` must fit in 255 bytes with a `-NN` suffix; a longer stem is
+# cut and given a hash of the whole name (80 CJK characters, 240 bytes, stay whole).
+MAX_STEM_BYTES = 240
+# The longest per-file time limit (a week): setitimer overflows past what it can hold
+MAX_TIMEOUT = 7 * 24 * 3600.0
+# How often the main process looks at the workers' resident memory when nothing else happens
+_WATCH_SECONDS = 0.2
 
 
 @dataclass
@@ -56,6 +76,7 @@ class Options:
     timeout: float | None = 600.0  # seconds per file; None or 0: no limit
     force: bool = False
     convert_kwargs: dict = field(default_factory=dict)  # passed on to pipeline.convert (OCR)
+    limits: dict = field(default_factory=dict)  # overrides of perfdecl.limits.LIMITS
 
     @property
     def json_dir(self) -> Path:
@@ -123,6 +144,7 @@ class FileJob:
     path: str  # as given or found, used in errors.csv and the `path` column
     stem: str  # OUT/<stem>.json
     reuse: bool = False  # its JSON in OUT was made with this run's settings: reuse if unchanged
+    json_sha256: str | None = None  # the JSON the journal saw written (reuse: it must be that one)
 
 
 # -- one file (runs in a worker) -------------------------------------------------------------
@@ -144,12 +166,17 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _cached(json_path: Path, source: Path) -> Document | None:
-    """The earlier output for this very input (same bytes, same name), or None."""
+def _cached(json_path: Path, source: Path, json_sha256: str | None) -> Document | None:
+    """The earlier output for this very input (same bytes, same name), or None. The JSON must be
+    the very file the journal saw written (`json_sha256`): one written by a run killed before the
+    journal recorded it, or by anyone else, is not vouched for."""
     try:
-        if not json_path.is_file():
+        if json_sha256 is None or not json_path.is_file():
             return None
-        data = json.loads(json_path.read_bytes())
+        raw = json_path.read_bytes()
+        if hashlib.sha256(raw).hexdigest() != json_sha256:
+            return None
+        data = json.loads(raw)
         src = data.get("source") or {}
         if src.get("file") != source.name or src.get("sha256") != _sha256(source):
             return None
@@ -164,7 +191,7 @@ def process_file(task: FileJob, opts: Options) -> dict:
     result: dict = {"index": task.index, "path": task.path, "status": "failed", "error": None,
                     "pages": 0, "forms": 0, "indicators": 0, "warnings": {}, "rows": None,
                     "line": None, "traceback": None}
-    timeout = opts.timeout or 0
+    timeout = min(opts.timeout or 0, MAX_TIMEOUT)
     if timeout > 0:
         signal.signal(signal.SIGALRM, _on_alarm)
         signal.setitimer(signal.ITIMER_REAL, timeout)
@@ -172,13 +199,19 @@ def process_file(task: FileJob, opts: Options) -> dict:
         try:
             path = Path(task.path)
             json_path = opts.json_dir / f"{task.stem}.json"
-            doc = _cached(json_path, path) if task.reuse else None
+            doc = _cached(json_path, path, task.json_sha256) if task.reuse else None
             if doc is not None:
                 result["status"] = "skipped"
             else:
-                doc = convert(path, password=opts.password, **opts.convert_kwargs)
-                atomic_write(json_path, document_json(doc))
+                doc = convert(path, password=opts.password, limits=opts.limits, **opts.convert_kwargs)
+                data = document_json(doc)
+                try:
+                    atomic_write(json_path, data)
+                except OSError as exc:  # disk full, permissions: the temporary file is gone
+                    raise OutputWriteError(f"cannot write {shown(json_path.name)}: "
+                                           f"{exc.strerror or exc}", file=task.path) from exc
                 result["status"] = "ok"
+                result["json_sha256"] = hashlib.sha256(data).hexdigest()
             if opts.wants_rows:
                 result["rows"] = document_rows(doc, task.path)
             if "jsonl" in opts.formats or "sqlite" in opts.formats:
@@ -196,6 +229,12 @@ def process_file(task: FileJob, opts: Options) -> dict:
         result.update(status="failed", error=_error_record(task.path, exc), rows=None, line=None)
     except PerfdeclError as exc:
         result["error"] = _error_record(task.path, exc)
+    except MemoryError:  # past the worker's address-space limit; its heap is not to be trusted
+        cap = _limits.limits_with(opts.limits)["address_space_mb"]
+        err = OutOfMemoryError(f"the conversion ran out of memory (address-space limit {cap} MB)",
+                               file=task.path)
+        result.update(status="failed", error=_error_record(task.path, err), rows=None, line=None,
+                      recycle=True)
     except Exception as exc:  # a bug or an unforeseen input: reported, the batch goes on
         err = InternalError(f"{type(exc).__name__}: {exc}", file=task.path)
         result["error"] = _error_record(task.path, err)
@@ -221,13 +260,52 @@ def _peak_rss_kb() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
 
 
-def _worker_main(conn, opts: Options) -> None:
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent(parent: int) -> None:
+    """The worker is killed when the main process dies, however it dies (SIGKILL included): a
+    worker left behind would go on converting, or wait on its pipe, forever. Linux only (prctl);
+    elsewhere the pipe's end and the parent check in `_worker_main` do it."""
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+
+
+def _limit_address_space(limits: dict) -> None:
+    """RLIMIT_AS: an allocation past it fails (MemoryError, `out_of_memory`) instead of taking
+    the machine's memory. Only ever lowered."""
+    cap = int(limits["address_space_mb"]) << 20
+    try:
+        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        if hard != resource.RLIM_INFINITY:
+            cap = min(cap, hard)
+        if soft == resource.RLIM_INFINITY or cap < soft:
+            resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+    except (ValueError, OSError):
+        pass
+
+
+def _worker_main(conn, opts: Options, parent: int) -> None:
+    _die_with_parent(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _limit_address_space(_limits.limits_with(opts.limits))
     # the main process reports (per file, tracebacks); workers stay silent
     logging.getLogger().handlers[:] = [logging.NullHandler()]
     logging.getLogger("perfdecl").handlers.clear()
     while True:
         try:
+            # a pipe kept open by a sibling forked later gives no EOF when the main process dies:
+            # look at the parent every few seconds while waiting
+            while not conn.poll(2.0):
+                if os.getppid() != parent:
+                    return
             task = conn.recv()
         except (EOFError, OSError):
             return
@@ -239,6 +317,8 @@ def _worker_main(conn, opts: Options) -> None:
             conn.send(result)
         except (BrokenPipeError, OSError):
             return
+        if result.pop("recycle", False):
+            return  # after a MemoryError: a fresh worker takes the next file
 
 
 def _context():
@@ -251,16 +331,28 @@ def _context():
 class _Worker:
     def __init__(self, ctx, opts: Options):
         self.conn, child = ctx.Pipe()
-        self.proc = ctx.Process(target=_worker_main, args=(child, opts), daemon=True)
+        self.proc = ctx.Process(target=_worker_main, args=(child, opts, os.getpid()), daemon=True)
         self.proc.start()
         child.close()
         self.task: FileJob | None = None
         self.started = 0.0
         self.done = 0
+        self.peak_kb = 0
 
     def send(self, task: FileJob) -> None:
         self.task, self.started = task, time.monotonic()
         self.conn.send(task)
+
+    def rss_kb(self) -> int:
+        """Resident memory now (Linux /proc; 0 where it cannot be read)."""
+        try:
+            with open(f"/proc/{self.proc.pid}/statm", "rb") as fh:
+                pages = int(fh.read().split()[1])
+        except (OSError, ValueError, IndexError):
+            return 0
+        kb = pages * _PAGE_KB
+        self.peak_kb = max(self.peak_kb, kb)
+        return kb
 
     def kill(self) -> None:
         if self.proc.is_alive():
@@ -277,20 +369,52 @@ class _Worker:
         self.kill()
 
 
+try:
+    _PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
+except (ValueError, OSError, AttributeError):
+    _PAGE_KB = 4
+
+
 # -- the batch -------------------------------------------------------------------------------
 
-def unique_stems(paths: list[Path]) -> list[str]:
+def bounded_stem(stem: str) -> str:
+    """The stem itself, or, past `MAX_STEM_BYTES` bytes, its first characters and a hash of the
+    whole name (so two long names that share their start stay apart)."""
+    if len(os.fsencode(stem)) <= MAX_STEM_BYTES:
+        return stem
+    digest = hashlib.sha256(os.fsencode(stem)).hexdigest()[:10]
+    budget, size, head = MAX_STEM_BYTES - len(digest) - 1, 0, []
+    for ch in stem:  # whole characters: no CJK character cut in half
+        size += len(os.fsencode(ch))
+        if size > budget:
+            break
+        head.append(ch)
+    return "".join(head) + "~" + digest
+
+
+def unique_stems(paths: list[Path], claimed: dict[str, str] | None = None) -> list[str]:
     """OUT/<stem>.json for each input; where two share a stem (ignoring case, for file systems
-    that do), later ones get a numeric suffix."""
+    that do), later ones get a numeric suffix. `claimed` maps the stems (case-folded) that OUT's
+    journal holds to the input each was made from: a stem another input owns is not taken, so
+    that a second archive with the same file name never replaces the first one's output, and a
+    rerun of either finds its own stem again."""
+    claimed = claimed or {}
     stems: list[str] = []
     used: set[str] = set()
     for p in paths:
-        stem, n = p.stem, 2
-        while stem.casefold() in used:
-            stem, n = f"{p.stem}-{n}", n + 1
+        base = bounded_stem(p.stem)
+        source = _source_key(p)
+        stem, n = base, 2
+        while stem.casefold() in used or claimed.get(stem.casefold(), source) != source:
+            stem, n = f"{base}-{n}", n + 1
         used.add(stem.casefold())
         stems.append(stem)
     return stems
+
+
+def _source_key(path: Path) -> str:
+    """Which input made an output: its absolute path (symlinks not resolved, as given)."""
+    return os.path.abspath(path)
 
 
 def default_jobs() -> int:
@@ -300,20 +424,56 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def capped_jobs(jobs: int | None, files: int) -> int:
+    """Workers for this run: as asked (default: one per core), at most one per file and
+    `JOBS_PER_CORE` per core (each worker holds its own parser and OCR model: `--jobs 300` on
+    2 cores would fork 300 of them)."""
+    cores = default_jobs()
+    wanted = jobs or cores
+    cap = JOBS_PER_CORE * cores
+    if wanted > cap:
+        log.warning("--jobs %d capped to %d (%d per core, %d core(s))", wanted, cap,
+                    JOBS_PER_CORE, cores)
+        wanted = cap
+    return max(1, min(wanted, files))
+
+
 def run_batch(inputs: list[Path], opts: Options, *, jobs: int | None = None,
-              progress=None) -> Summary:
+              progress=None, listing_errors: list[dict] | None = None) -> Summary:
     """Convert `inputs` into `opts.out`; returns the summary. Raises KeyboardInterrupt after
-    stopping the workers and removing unfinished outputs."""
+    stopping the workers and removing unfinished outputs. `listing_errors`: records of folders
+    and paths that could not be listed (cli.find_inputs), reported first."""
     opts.out.mkdir(parents=True, exist_ok=True)
+    cache = opts.out / CACHE_DIR
+    if cache.is_symlink():  # OUT's own folder must be OUT's: no journal written elsewhere
+        raise OSError(errno.ELOOP, f"{CACHE_DIR} in the output folder is a symbolic link", str(cache))
+    cache.mkdir(exist_ok=True)
+    for folder in dict.fromkeys((opts.out, cache, opts.json_dir)):  # the journal's own temp too
+        for path in remove_leftovers(folder):
+            log.info("removed %s, left by an interrupted run", shown(path))
     settings = opts.settings()
     journal = Journal(opts.journal_path)
-    tasks = [FileJob(i, str(p), s) for i, (p, s) in enumerate(zip(inputs, unique_stems(inputs)))]
+    with journal.locked():  # stems are chosen and claimed at once: concurrent runs into one OUT
+        journal.reload()
+        claimed = {}
+        prefix = opts.json_key("")[:-len(".json")]
+        for key, entry in journal.entries.items():
+            if key.startswith(prefix) and "/" not in key[len(prefix):] and entry.get("source"):
+                claimed[key[len(prefix):-len(".json")].casefold()] = entry["source"]
+        tasks = [FileJob(i, str(p), s) for i, (p, s) in
+                 enumerate(zip(inputs, unique_stems(inputs, claimed)))]
+        for task in tasks:
+            key, source = opts.json_key(task.stem), _source_key(Path(task.path))
+            if (journal.entries.get(key) or {}).get("source") != source:
+                journal.append(key, {"settings": None, "source": source})  # claimed, not made yet
     if not opts.force:
         _mark_reusable(tasks, opts, journal, settings)
-    jobs = max(1, min(jobs or default_jobs(), len(tasks)))
+    jobs = capped_jobs(jobs, len(tasks))
     if jobs > 1:
         opts = replace(opts, convert_kwargs=_share_cores(opts.convert_kwargs, jobs))
-    summary = Summary(files=len(tasks))
+    summary = Summary(files=len(tasks) + len(listing_errors or []))
+    for error in listing_errors or []:
+        _account({"error": error, "status": "failed"}, summary)
     start = time.monotonic()
     sink = FlatSink(opts.out, opts.formats)
     audit = AuditOutputs(opts.out, opts.formats)
@@ -323,8 +483,11 @@ def run_batch(inputs: list[Path], opts: Options, *, jobs: int | None = None,
             sink.add(result.get("rows"), result.get("line"))
             audit.add(tasks[result["index"]].stem, result)
             if result["status"] != "skipped":  # a failure forgets what made an older JSON
-                journal.record(opts.json_key(tasks[result["index"]].stem),
-                               settings if result["status"] == "ok" else None)
+                task = tasks[result["index"]]
+                journal.record(opts.json_key(task.stem), {
+                    "settings": settings if result["status"] == "ok" else None,
+                    "source": _source_key(Path(task.path)),
+                    "sha256": result.get("json_sha256")})
             if progress is not None:
                 progress.update(summary, time.monotonic() - start)
         summary.seconds = time.monotonic() - start
@@ -355,72 +518,142 @@ def _share_cores(convert_kwargs: dict, jobs: int) -> dict:
 
 
 class Journal:
-    """Which settings made each per-file JSON in OUT, keyed by its path in OUT.
+    """What each per-file JSON in OUT was made from and with, keyed by its path in OUT: the input
+    (`source`, its absolute path), the settings (null: claimed for that input, not made, or
+    failed) and the sha256 of the JSON written. A JSON is reused only when the journal saw it
+    written (same sha256) with this run's settings.
 
-    One JSON line per file converted (or failed: settings null), appended and flushed as results
-    arrive, so an interrupted run keeps the record of what it wrote; rewritten when a run ends,
-    one line per file in sorted order, so that a rerun writes the same bytes. Entries of files
-    that this run did not see stay: OUT may collect several archives.
+    One JSON line per file, appended and flushed as results arrive, so an interrupted run keeps
+    the record of what it wrote; rewritten when a run ends, one line per file in sorted order, so
+    that a rerun writes the same bytes. Entries of files that this run did not see stay: OUT may
+    collect several archives, and several runs may write into it at once. Every read, append and
+    rewrite holds an exclusive lock on OUT/.perfdecl (flock), and the journal is opened without
+    following a symbolic link: a link planted there is replaced, never written through.
     """
 
     def __init__(self, path: Path):
         self.path = path
-        self.entries: dict[str, dict | None] = {}
-        self._fh = None
-        self._broken_end = False
+        self.entries: dict[str, dict] = {}
+        self.mine: dict[str, dict] = {}  # what this run recorded
+        self._lock_fd: int | None = None
+        self._depth = 0
+        with self.locked():
+            self.reload()
+
+    @contextmanager
+    def locked(self):
+        if self._depth == 0:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            except OSError:
+                os.close(fd)
+                raise
+            self._lock_fd = fd
+        self._depth += 1
         try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
-            return
-        self._broken_end = bool(text) and not text.endswith("\n")
+            yield
+        finally:
+            self._depth -= 1
+            if self._depth == 0:
+                os.close(self._lock_fd)  # closing releases the lock
+                self._lock_fd = None
+
+    def _read_text(self) -> str:
+        try:
+            fd = os.open(self.path, os.O_RDONLY | os.O_NOFOLLOW)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                log.warning("%s is a symbolic link: not followed, replaced", shown(self.path))
+            return ""
+        with os.fdopen(fd, "rb") as fh:
+            return fh.read().decode("utf-8", "replace")
+
+    def reload(self) -> None:
+        """The entries as the file holds them now (under the lock), this run's on top."""
         shared: dict[str, dict] = {}  # one object per distinct settings: memory flat over archives
-        for line in text.splitlines():
+        entries: dict[str, dict] = {}
+        for line in self._read_text().splitlines():
             try:
                 entry = json.loads(line)
+                key = entry["file"]
                 settings = entry["settings"]
                 if isinstance(settings, dict):
                     settings = shared.setdefault(json.dumps(settings, sort_keys=True), settings)
-                self.entries[entry["file"]] = settings
+                elif settings is not None:
+                    continue
+                entries[key] = {"settings": settings, "source": entry.get("source"),
+                                "sha256": entry.get("sha256")}
             except (ValueError, KeyError, TypeError):
                 continue  # a line cut short by a crash: that file is converted again
+        entries.update(self.mine)
+        self.entries = entries
 
     @staticmethod
-    def _line(key: str, settings: dict | None) -> str:
-        return json.dumps({"file": key, "settings": settings}, ensure_ascii=False, sort_keys=True) + "\n"
+    def _line(key: str, entry: dict) -> bytes:
+        record = {"file": key, "settings": entry.get("settings")}
+        for extra in ("source", "sha256"):
+            if entry.get(extra) is not None:
+                record[extra] = entry[extra]
+        return (json_text(json.dumps(record, ensure_ascii=False, sort_keys=True)) + "\n").encode()
 
-    def record(self, key: str, settings: dict | None) -> None:
-        self.entries[key] = settings
-        if self._fh is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._fh = self.path.open("a", encoding="utf-8", newline="\n")
-            if self._broken_end:
-                self._fh.write("\n")
-        self._fh.write(self._line(key, settings))
-        self._fh.flush()
+    def _open_append(self) -> int:
+        flags = os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW  # read: its last byte
+        try:
+            return os.open(self.path, flags, 0o666)
+        except OSError as exc:
+            if exc.errno != errno.ELOOP:
+                raise
+            os.unlink(self.path)  # a planted link: removed, not followed
+            return os.open(self.path, flags, 0o666)
+
+    def append(self, key: str, entry: dict) -> None:
+        """One line at the end of the file (under the lock)."""
+        self.entries[key] = self.mine[key] = entry
+        with self.locked():
+            fd = self._open_append()
+            try:
+                size = os.fstat(fd).st_size
+                line = self._line(key, entry)
+                if size and os.pread(fd, 1, size - 1) != b"\n":
+                    line = b"\n" + line  # the last line was cut short by a crash
+                os.write(fd, line)
+            finally:
+                os.close(fd)
+
+    def record(self, key: str, entry: dict) -> None:
+        self.append(key, entry)
 
     def close(self, *, compact: bool) -> None:
-        if self._fh is not None:
-            self._fh.close()
-            self._fh = None
-        kept = {k: v for k, v in sorted(self.entries.items()) if v is not None}
-        if compact and (kept or self.path.exists()):
-            atomic_write(self.path, "".join(self._line(k, v) for k, v in kept.items()).encode())
+        if not compact:
+            return
+        with self.locked():
+            self.reload()  # other runs may have appended since
+            kept = {}
+            for key, entry in sorted(self.entries.items()):
+                if entry.get("settings") is None and (key in self.mine or not entry.get("source")):
+                    continue  # this run's failures, and claims it did not make good
+                kept[key] = entry
+            if kept or os.path.lexists(self.path):
+                atomic_write(self.path, b"".join(self._line(k, v) for k, v in kept.items()))
 
 
 def _mark_reusable(tasks: list[FileJob], opts: Options, journal: Journal, settings: dict) -> None:
     """Mark the files whose JSON in OUT this run's settings made; warn once about the others."""
     other: list[dict] = []
     for task in tasks:
-        key = opts.json_key(task.stem)
-        if key not in journal.entries:
+        entry = journal.entries.get(opts.json_key(task.stem))
+        if not entry or entry.get("source") != _source_key(Path(task.path)):
             continue
-        earlier = journal.entries[key]
-        task.reuse = earlier == settings
-        if isinstance(earlier, dict) and not task.reuse:
+        earlier = entry.get("settings")
+        task.reuse = earlier == settings and entry.get("sha256") is not None
+        task.json_sha256 = entry.get("sha256")
+        if isinstance(earlier, dict) and earlier != settings:
             other.append(earlier)
     if other:
         log.warning("%d earlier output(s) in %s were made with other settings (%s); converting "
-                    "them again", len(other), opts.out, _changes(other[0], settings))
+                    "them again", len(other), shown(opts.out), _changes(other[0], settings))
 
 
 def _changes(before: dict, now: dict) -> str:
@@ -430,15 +663,16 @@ def _changes(before: dict, now: dict) -> str:
 
 
 def _account(result: dict, summary: Summary) -> None:
-    summary.peak_rss_kb = max(summary.peak_rss_kb, result.get("rss_kb") or 0)
+    summary.peak_rss_kb = max(summary.peak_rss_kb, result.get("rss_kb") or 0,
+                              result.get("watched_kb") or 0)
     if result["error"] is not None:
         summary.failed += 1
         summary.errors.append(result["error"])
         summary.error_codes[result["error"]["code"]] += 1
         e = result["error"]
-        log.info("%s: failed [%s/%s] %s", e["file"], e["stage"], e["code"], e["message"])
+        log.info("%s: failed [%s/%s] %s", shown(e["file"]), e["stage"], e["code"], shown(e["message"]))
         if result.get("traceback"):
-            log.debug("%s", result["traceback"].rstrip())
+            log.debug("%s", shown(result["traceback"].rstrip(), lines=True))
         return
     if result["status"] == "skipped":
         summary.skipped += 1
@@ -448,7 +682,7 @@ def _account(result: dict, summary: Summary) -> None:
     summary.forms += result["forms"]
     summary.indicators += result["indicators"]
     summary.warnings.update(result["warnings"])
-    log.info("%s: %s, %d form(s), %d indicator(s), %d warning(s), %.2f s", result["path"],
+    log.info("%s: %s, %d form(s), %d indicator(s), %d warning(s), %.2f s", shown(result["path"]),
              result["status"], result["forms"], result["indicators"],
              sum(result["warnings"].values()), result["seconds"])
 
@@ -458,9 +692,10 @@ def _results(tasks: list[FileJob], opts: Options, jobs: int, summary: Summary, p
     if not tasks:
         return
     ctx = _context()
-    timeout = opts.timeout or 0
+    timeout = min(opts.timeout or 0, MAX_TIMEOUT)
     # the soft limit (alarm in the worker) gives a clean error; past this the worker is killed
     hard = timeout + min(10.0, max(1.0, timeout / 2)) if timeout > 0 else None
+    memory_kb = int(_limits.limits_with(opts.limits)["memory_mb"]) * 1024
     window = 8 * jobs + 16  # results waiting for an earlier, slower file: bounded memory
     pending = list(reversed(tasks))
     buffer: dict[int, dict] = {}
@@ -486,7 +721,7 @@ def _results(tasks: list[FileJob], opts: Options, jobs: int, summary: Summary, p
                         continue
                     pending.pop()
             busy = [w for w in workers if w.task is not None]
-            wait_for = 0.5
+            wait_for = _WATCH_SECONDS if busy else 0.5
             if hard is not None and busy:
                 now = time.monotonic()
                 wait_for = max(0.0, min(wait_for, min(w.started + hard - now for w in busy)))
@@ -509,7 +744,17 @@ def _results(tasks: list[FileJob], opts: Options, jobs: int, summary: Summary, p
                     else:
                         w.task = None
                         w.done += 1
+                        result["watched_kb"] = w.peak_kb
+                        if result.get("recycle"):  # ran out of memory: its heap is not trusted
+                            w.stop()
+                            workers[i] = _Worker(ctx, opts)
                     buffer[task.index] = result
+                elif w.rss_kb() > memory_kb:
+                    w.kill()  # past the memory limit: killed before it takes the machine's memory
+                    buffer[task.index] = failure(task, OutOfMemoryError(
+                        f"the conversion took more than the worker's memory limit of "
+                        f"{memory_kb // 1024} MB (worker killed)", file=task.path))
+                    workers[i] = _Worker(ctx, opts)
                 elif hard is not None and now - w.started >= hard:
                     w.kill()  # stuck where the alarm cannot reach (C code, signal blocked)
                     buffer[task.index] = failure(task, ConvertTimeoutError(

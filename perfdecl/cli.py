@@ -11,12 +11,16 @@ import argparse
 import json
 import logging
 import os
+import signal
 import sys
 from pathlib import Path
 
 from . import __version__, compare
-from .batch import Options, Progress, default_jobs, run_batch, unique_stems
+from .batch import MAX_TIMEOUT, Options, Progress, _error_record, default_jobs, run_batch
+from .errors import InputFileError, UnreadableFolderError
+from .limits import LIMITS
 from .models import Document
+from .names import shown
 from .pipeline import IMAGE_SUFFIXES, OCR_MODES
 
 log = logging.getLogger("perfdecl")
@@ -32,17 +36,36 @@ def input_suffixes(images: bool = True) -> set[str]:
     return PDF_SUFFIXES | set(IMAGE_SUFFIXES) if images else set(PDF_SUFFIXES)
 
 
-def find_inputs(paths: list[str], *, images: bool = True) -> list[Path]:
+def find_inputs(paths: list[str], *, images: bool = True,
+                errors: list[dict] | None = None) -> list[Path]:
     """Files as given; folders walked recursively (symlinked folders not followed) for inputs, in
-    sorted order for repeatable runs. A file named twice is converted once."""
+    sorted order for repeatable runs. A file named twice is converted once. A folder that cannot
+    be listed (`list/unreadable_folder`), or a path that cannot even be looked at, such as a name
+    past 255 bytes (`open/unreadable_file`), is added to `errors` as an error record instead of
+    being skipped in silence or stopping the run."""
     suffixes = input_suffixes(images)
     found: list[Path] = []
     seen: set[str] = set()
+    errors = errors if errors is not None else []
+
+    def unlisted(exc: OSError) -> None:
+        where = exc.filename if exc.filename is not None else "?"
+        where = os.fsdecode(where)
+        errors.append(_error_record(where, UnreadableFolderError(
+            f"the folder cannot be listed: {exc.strerror or exc}; its files were not converted",
+            file=where)))
+
     for raw in paths:
         p = Path(raw)
-        if p.is_dir():
+        try:
+            is_dir = p.is_dir()
+        except OSError as exc:  # a name too long, a loop of links: stat itself fails
+            errors.append(_error_record(raw, InputFileError(
+                f"cannot look at the path: {exc.strerror or exc}", file=raw)))
+            continue
+        if is_dir:
             files = []
-            for root, dirs, names in os.walk(p):
+            for root, dirs, names in os.walk(p, onerror=unlisted):
                 dirs.sort()
                 files.extend(Path(root) / n for n in names if Path(n).suffix.lower() in suffixes)
             candidates = sorted(files)
@@ -53,6 +76,7 @@ def find_inputs(paths: list[str], *, images: bool = True) -> list[Path]:
             if key not in seen:
                 seen.add(key)
                 found.append(f)
+    errors.sort(key=lambda e: e["file"])
     return found
 
 
@@ -79,8 +103,9 @@ def _seconds(value: str) -> float:
         s = float(value)
     except ValueError:
         s = -1
-    if not s >= 0 or s == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected seconds ≥ 0 (0: no limit), got {value!r}")
+    if not 0 <= s <= MAX_TIMEOUT:
+        raise argparse.ArgumentTypeError(f"expected seconds from 0 (no limit) to {MAX_TIMEOUT:g} "
+                                          f"(a week), got {value!r}")
     return s
 
 
@@ -102,6 +127,9 @@ def build_parser() -> argparse.ArgumentParser:
     conv.add_argument("--force", action="store_true",
                       help="convert every file again, even where OUT holds its output already")
     conv.add_argument("--password", help="password for encrypted PDFs")
+    conv.add_argument("--max-memory", type=_positive_int, default=None, metavar="MB",
+                      help=f"resident memory one worker may take; a file past it is an "
+                           f"out_of_memory error (default {LIMITS['memory_mb']})")
     conv.add_argument("--ocr", choices=OCR_MODES, default="auto",
                       help="auto: OCR pages without a usable text layer, and image files "
                            "(default); always: every page; never: none (such pages are "
@@ -117,47 +145,76 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run_convert(args: argparse.Namespace) -> int:
-    inputs = find_inputs(args.paths, images=args.ocr != "never")
-    if not inputs:
+    listing_errors: list[dict] = []
+    inputs = find_inputs(args.paths, images=args.ocr != "never", errors=listing_errors)
+    if not inputs and not listing_errors:
         print("perfdecl: no PDF found in the given paths", file=sys.stderr)
         return 2
     unknown = _unknown_engine(args.ocr_engine)
     if unknown:
-        print(f"perfdecl: {unknown}", file=sys.stderr)
+        print(f"perfdecl: {shown(unknown)}", file=sys.stderr)
         return 2
     extra = {"ocr": args.ocr, "ocr_engine": args.ocr_engine}
+    limits = {"memory_mb": args.max_memory} if args.max_memory else {}
     opts = Options(out=args.output, formats=args.format, password=args.password,
-                   timeout=args.timeout or None, force=args.force, convert_kwargs=extra)
+                   timeout=args.timeout or None, force=args.force, convert_kwargs=extra,
+                   limits=limits)
     try:
         args.output.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        print(f"perfdecl: cannot create the output folder {args.output}: {exc.strerror}", file=sys.stderr)
+        print(f"perfdecl: cannot create the output folder {shown(args.output)}: {exc.strerror}",
+              file=sys.stderr)
         return 2
     progress = None if args.quiet else Progress(sys.stderr)
+    # SIGTERM (a job scheduler stopping the run) is handled as Ctrl-C is: workers stopped, spool
+    # and unfinished files removed, the journal kept (SIGKILL cannot be: the next run cleans up)
+    previous = signal.signal(signal.SIGTERM, _terminate) if threading_main() else None
     try:
-        summary = run_batch(inputs, opts, jobs=args.jobs, progress=progress)
-    except KeyboardInterrupt:
+        summary = run_batch(inputs, opts, jobs=args.jobs, progress=progress,
+                            listing_errors=listing_errors)
+    except KeyboardInterrupt as exc:
         if progress is not None:
             progress.close()
         print("perfdecl: interrupted; files converted so far are in place, a rerun resumes",
               file=sys.stderr)
-        return 130
+        return 143 if isinstance(exc, Terminated) else 130
     except OSError as exc:  # the output cannot be written (disk full, permissions)
         if progress is not None:
             progress.close()
         log.debug("writing the output failed", exc_info=True)
-        print(f"perfdecl: cannot write the output in {args.output}: {exc}", file=sys.stderr)
+        print(f"perfdecl: cannot write the output in {shown(args.output)}: "
+              f"{shown(exc.strerror or exc)}; unfinished files removed, a rerun resumes",
+              file=sys.stderr)
         return 1
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     if progress is not None:
         progress.close()
     if not args.quiet:
-        print(f"perfdecl: {summary.line()}; output in {args.output}", file=sys.stderr)
+        print(f"perfdecl: {summary.line()}; output in {shown(args.output)}", file=sys.stderr)
     for e in summary.errors[:SHOWN_ERRORS]:
-        print(f"error: {e['file']}: [{e['stage']}/{e['code']}] {e['message']}", file=sys.stderr)
-    if len(summary.errors) > SHOWN_ERRORS:
-        print(f"error: … {len(summary.errors) - SHOWN_ERRORS} more in {args.output / 'errors.csv'}",
+        print(f"error: {shown(e['file'])}: [{e['stage']}/{e['code']}] {shown(e['message'])}",
               file=sys.stderr)
+    if len(summary.errors) > SHOWN_ERRORS:
+        print(f"error: … {len(summary.errors) - SHOWN_ERRORS} more in "
+              f"{shown(args.output / 'errors.csv')}", file=sys.stderr)
     return 1 if summary.errors else 0
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, stopping the run as Ctrl-C does (exit status 143)."""
+
+
+def _terminate(signum, frame):
+    raise Terminated()
+
+
+def threading_main() -> bool:
+    """Signal handlers can only be set from the main thread (main() may run in another)."""
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
 
 
 def _unknown_engine(name: str | None) -> str | None:

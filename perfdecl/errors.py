@@ -99,3 +99,46 @@ class ImageReadError(PerfdeclError):
     code = "bad_image"
     stage = "open"
     exit_code = 13
+
+
+class BadPasswordError(EncryptedPdfError):
+    """A password was given (`--password`) but does not open the PDF."""
+
+    code = "bad_password"
+    stage = "open"
+    exit_code = 14
+
+
+class PageTooLargeError(PerfdeclError):
+    """A page, image or stream of the file passes a cap of `perfdecl.limits.LIMITS` (pixels to
+    render, bytes to inflate): reading it would take gigabytes."""
+
+    code = "page_too_large"
+    stage = "extract"
+    exit_code = 15
+
+
+class OutOfMemoryError(PerfdeclError):
+    """Converting the file took more memory than a worker may (`LIMITS["memory_mb"]`); the worker
+    was replaced."""
+
+    code = "out_of_memory"
+    stage = "convert"
+    exit_code = 16
+
+
+class UnreadableFolderError(PerfdeclError):
+    """A folder of the input cannot be listed (permissions, a name too long, an I/O error): the
+    files in it are not converted."""
+
+    code = "unreadable_folder"
+    stage = "list"
+    exit_code = 17
+
+
+class OutputWriteError(PerfdeclError):
+    """The file's output cannot be written to OUT (disk full, permissions)."""
+
+    code = "write_failed"
+    stage = "write"
+    exit_code = 18

@@ -11,6 +11,7 @@ import hashlib
 import logging
 from pathlib import Path
 
+from . import limits as _limits
 from .errors import InputFileError, NoFormFoundError, OcrRequiredError, PerfdeclError
 from .extract.ocr.document import OCR_MODES, OcrReport, extract_document
 from .extract.ocr.render import IMAGE_SUFFIXES
@@ -39,7 +40,8 @@ def _open(path: Path) -> str:
 
 
 def convert(path: str | Path, *, password: str | None = None, ocr: str = "auto",
-            ocr_engine: str | None = None, ocr_settings: dict | None = None) -> Document:
+            ocr_engine: str | None = None, ocr_settings: dict | None = None,
+            limits: dict | None = None) -> Document:
     """Convert one PDF (or page image) into the contract Document. Raises a `PerfdeclError` if it
     cannot be read.
 
@@ -47,8 +49,15 @@ def convert(path: str | Path, *, password: str | None = None, ocr: str = "auto",
     scanner text fails the quality check), "always" every page, "never" none (such pages give
     `ocr_required` warnings, a file with no usable page `OcrRequiredError`). `ocr_engine`:
     "rapidocr" (default) or "tesseract". `ocr_settings`: overrides of
-    `perfdecl.extract.ocr.OCR_SETTINGS` (dpi, thresholds, engine settings).
+    `perfdecl.extract.ocr.OCR_SETTINGS` (dpi, thresholds, engine settings). `limits`: overrides
+    of `perfdecl.limits.LIMITS` (pixels per page and image, bytes per stream); a file past them
+    raises `PageTooLargeError`.
     """
+    with _limits.applied(limits):
+        return _convert(path, password, ocr, ocr_engine, ocr_settings)
+
+
+def _convert(path, password, ocr, ocr_engine, ocr_settings) -> Document:
     if ocr not in OCR_MODES:
         raise ValueError(f"ocr must be one of {', '.join(OCR_MODES)}, not {ocr!r}")
     path = Path(path)

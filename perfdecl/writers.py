@@ -25,6 +25,7 @@ from pathlib import Path
 
 from .concerns import find_concerns
 from .models import Document, Target
+from .names import json_bytes, json_text, readable
 
 log = logging.getLogger(__name__)
 
@@ -96,11 +97,57 @@ def _umask() -> int:
 _FILE_MODE = 0o666 & ~_umask()
 
 
+# Temporary names are short and carry the writing process's id: `.perfdecl-<pid>-<random>.part`
+# beside the output. Short, because the output's own name may take up to 255 bytes (80 CJK
+# characters are 240); the pid, so that a later run can tell the leftovers of a killed process
+# (`remove_leftovers`) from the files a live run is writing into the same OUT.
+TEMP_PREFIX = ".perfdecl-"
+TEMP_SUFFIX = ".part"
+SPOOL_PREFIX = ".perfdecl-spool-"
+_LEFTOVER = re.compile(r"\.perfdecl-(?:spool-)?(\d+)-[^/]*")
+
+
 def _temp_beside(path: Path) -> tuple[int, str]:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-", suffix=TEMP_SUFFIX,
+                               dir=path.parent)
     os.chmod(tmp, _FILE_MODE)
     return fd, tmp
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def remove_leftovers(folder: Path) -> list[Path]:
+    """Remove the temporary files and spool folders that a killed run (or a full disk) left in
+    `folder`: those whose writing process is gone. Returns what was removed."""
+    removed: list[Path] = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        m = _LEFTOVER.fullmatch(entry.name)
+        if m is None or _alive(int(m.group(1))):
+            continue
+        path = Path(entry.path)
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+        except OSError as exc:
+            log.warning("cannot remove the leftover %s: %s", readable(str(path)), exc.strerror)
+            continue
+        removed.append(path)
+    return removed
 
 
 def atomic_write(path: Path, data: bytes) -> None:
@@ -150,12 +197,14 @@ def _dumped(doc: Document) -> dict:
 
 
 def document_json(doc: Document) -> bytes:
-    return (json.dumps(_dumped(doc), ensure_ascii=False, indent=2, allow_nan=False) + "\n").encode()
+    """UTF-8 JSON; a file name's undecodable bytes as `\\udcNN` escapes (names.py)."""
+    return json_bytes(json.dumps(_dumped(doc), ensure_ascii=False, indent=2, allow_nan=False) + "\n")
 
 
 def document_line(doc: Document) -> str:
     """One JSON Lines record: the document on one line, no trailing newline."""
-    return json.dumps(_dumped(doc), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return json_text(json.dumps(_dumped(doc), ensure_ascii=False, separators=(",", ":"),
+                                allow_nan=False))
 
 
 # -- rows ------------------------------------------------------------------------------------
@@ -251,7 +300,7 @@ def _csv_value(value) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
-        return escape_formula(value)
+        return escape_formula(readable(value))
     return str(value)
 
 
@@ -289,7 +338,8 @@ def _xlsx_text(value: str) -> tuple[str, bool]:
     """The text as a cell can hold it, and whether it had to be cut."""
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-    value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)  # control characters cannot be stored
+    # control characters cannot be stored; a name's undecodable bytes are shown as \xNN
+    value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", readable(value))
     if len(value) > _XLSX_MAX_CELL:
         return value[:_XLSX_MAX_CELL - 1] + "…", True
     return value, False
@@ -419,6 +469,16 @@ def _write_pinned_zip(data: bytes, path: Path) -> None:
 _PARQUET_BATCH = 10_000
 
 
+def _parquet_value(value, kind: str):
+    if value is None:
+        return None
+    if kind == "float":
+        return float(value)
+    if kind == "str" and isinstance(value, str):
+        return readable(value)  # Parquet strings are UTF-8: a name's raw bytes as \xNN
+    return value
+
+
 def write_parquet(path: Path, columns: list[Column], rows: Iterable[list]) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -431,8 +491,7 @@ def write_parquet(path: Path, columns: list[Column], rows: Iterable[list]) -> No
             batch: list[list] = []
 
             def flush() -> None:
-                data = {c: [(float(r[i]) if t == "float" and r[i] is not None else r[i]) for r in batch]
-                        for i, (c, t) in enumerate(columns)}
+                data = {c: [_parquet_value(r[i], t) for r in batch] for i, (c, t) in enumerate(columns)}
                 writer.write_table(pa.Table.from_pydict(data, schema=schema))
                 batch.clear()
 
@@ -468,7 +527,7 @@ class FlatSink:
         self.counts: Counter = Counter()
         self.warning_codes: Counter = Counter()
         if self.formats:
-            self.spool_dir = Path(tempfile.mkdtemp(prefix=".perfdecl-spool-", dir=out_dir))
+            self.spool_dir = Path(tempfile.mkdtemp(prefix=f"{SPOOL_PREFIX}{os.getpid()}-", dir=out_dir))
             for name in TABLES:
                 self.spools[name] = (self.spool_dir / f"{name}.jsonl").open(
                     "w", encoding="utf-8", newline="\n")
@@ -486,7 +545,7 @@ class FlatSink:
             for name, table in rows.items():
                 fh = self.spools[name]
                 for row in table:
-                    fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+                    fh.write(json_text(json.dumps(row, ensure_ascii=False)) + "\n")
 
     def summary_rows(self, errors: list[dict]) -> list[list]:
         """The XLSX `summary` sheet: the batch in counts, warnings and errors by code."""

@@ -1,6 +1,7 @@
 """Batch runs: worker pool, time limit, crashes, resume, bad inputs, progress and summary."""
 
 import csv
+import hashlib
 import io
 import json
 import multiprocessing
@@ -183,8 +184,11 @@ def test_outputs_of_other_settings_are_not_reused(tmp_path, capsys):
     src = _samples(tmp_path)
     out = tmp_path / "out"
     assert main(["convert", str(src), "-o", str(out), "--ocr", "never"]) == 0
-    assert _journal(out) == [{"file": "seed.json", "settings": _settings("never")},
-                             {"file": "zhanjiang_2024.json", "settings": _settings("never")}]
+    assert [(e["file"], e["settings"]) for e in _journal(out)] == [
+        ("seed.json", _settings("never")), ("zhanjiang_2024.json", _settings("never"))]
+    # and which input made each JSON, and the JSON's own sha256 (reuse needs both)
+    assert [e["source"] for e in _journal(out)] == [str(src / "seed.pdf"), str(src / "zhanjiang_2024.pdf")]
+    assert _journal(out)[0]["sha256"] == hashlib.sha256((out / "seed.json").read_bytes()).hexdigest()
     capsys.readouterr()
     # the same settings spelled out (the default engine by name): unchanged, skipped
     assert main(["convert", str(src), "-o", str(out), "--ocr", "never", "--ocr-engine", "rapidocr"]) == 0
@@ -396,8 +400,9 @@ def test_interrupt_leaves_no_partial_output(tmp_path):
     proc.join(20)
     assert proc.exitcode == 130
     assert sorted(p.name for p in out.iterdir()) == [".perfdecl", "a.json"]
-    # the journal says which settings made a.json, so that a rerun reuses it
-    assert [e["file"] for e in _journal(out)] == ["a.json"]
+    # the journal says which settings made a.json, so that a rerun reuses it (the other files
+    # are only claimed for their inputs: settings null)
+    assert [e["file"] for e in _journal(out) if e["settings"]] == ["a.json"]
     assert [p.name for p in (out / ".perfdecl").iterdir()] == ["converted.jsonl"]
 
 

@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ... import limits
 from ...errors import OcrRequiredError
 from ..chars import chars_bbox, group_lines, line_text
 from ..grid import ExtractedDocument, Table, TextLine
@@ -166,6 +167,8 @@ def extract_document(path: str | Path, *, password: str | None = None, mode: str
                 per_page[n] = page_items
                 if turn is not None:
                     turns[n] = turn
+            if n in need_ocr or n in scanner_text:
+                _check_images(page, path)
         page_count = len(pdf.pages)
     if scanner_text:
         for img in render_pdf_pages(path, sorted(scanner_text), s["dpi"], password):
@@ -186,6 +189,16 @@ def _document(page_count: int, items: list, unusable: list[int], report: OcrRepo
                              method="ocr" if report.ocr_pages else "text",
                              ocr_engine=report.engine if report.ocr_pages else None,
                              unusable_pages=unusable, turns=turns or {})
+
+
+def _check_images(page, path: Path) -> None:
+    """A page to be rendered may show an image whose pixels pass `max_image_pixels`: its few KB of
+    Flate data inflate to gigabytes when the renderer decodes it."""
+    for im in page.images:
+        width, height = (im.get("srcsize") or (0, 0))[:2]
+        limits.check_pixels(float(width or 0), float(height or 0),
+                            f"an image on page {page.page_number}", key="max_image_pixels",
+                            file=str(path))
 
 
 def has_marks(page) -> bool:

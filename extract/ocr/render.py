@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ... import limits
 from ...errors import CorruptPdfError, EncryptedPdfError, ImageReadError
 
 if TYPE_CHECKING:  # numpy is imported where a page is rendered, not for every text PDF
@@ -59,6 +60,8 @@ def render_pdf_pages(path: Path, pages: Sequence[int], dpi: float,
         for number in pages:
             page = pdf[number - 1]
             try:
+                limits.check_pixels(page.get_width() * scale, page.get_height() * scale,
+                                    f"page {number} at {dpi:g} dpi", file=str(path))
                 bitmap = page.render(scale=scale, grayscale=True)
                 arr = bitmap.to_numpy()
                 gray = np.ascontiguousarray(arr[..., 0] if arr.ndim == 3 else arr)
@@ -70,14 +73,31 @@ def render_pdf_pages(path: Path, pages: Sequence[int], dpi: float,
         pdf.close()
 
 
-def image_page_count(path: Path) -> int:
+def _open_image(path: Path):
+    """Pillow's image (not decoded yet), or `ImageReadError`. Pillow refuses images past twice its
+    own pixel limit (DecompressionBombError): that is a bad image too."""
     from PIL import Image, UnidentifiedImageError
 
     try:
-        with Image.open(path) as im:
-            return getattr(im, "n_frames", 1)
-    except (UnidentifiedImageError, OSError, ValueError) as exc:
+        return Image.open(path)
+    except (UnidentifiedImageError, OSError, ValueError, EOFError, Image.DecompressionBombError) as exc:
         raise ImageReadError(f"the image cannot be read: {exc}", file=str(path)) from exc
+
+
+def _check_frame(im, number: int, path: Path) -> None:
+    """Refuse a frame whose pixels pass `max_image_pixels` before decoding it: a 37 KB PNG can
+    hold 13,000² pixels, gigabytes once decoded and converted."""
+    width, height = im.size
+    limits.check_pixels(width, height, f"page {number} of the image", key="max_image_pixels",
+                        file=str(path))
+
+
+def image_page_count(path: Path) -> int:
+    with _open_image(path) as im:
+        try:
+            return getattr(im, "n_frames", 1)
+        except (OSError, ValueError, EOFError) as exc:
+            raise ImageReadError(f"the image cannot be read: {exc}", file=str(path)) from exc
 
 
 def load_image_pages(path: Path, pages: Sequence[int] | None = None, *, dpi: float = 200,
@@ -85,24 +105,26 @@ def load_image_pages(path: Path, pages: Sequence[int] | None = None, *, dpi: flo
     """The frames of an image file as pages. The page size in points comes from the image's own
     resolution (`assumed_dpi` where it states none); frames scanned finer than `max_dpi` are
     reduced to `dpi`, since OCR time grows with the pixels and accuracy does not."""
+    import warnings
+
     import cv2
     import numpy as np
-    from PIL import Image, ImageOps, UnidentifiedImageError
+    from PIL import Image, ImageOps
 
-    try:
-        im = Image.open(path)
-    except (UnidentifiedImageError, OSError, ValueError) as exc:
-        raise ImageReadError(f"the image cannot be read: {exc}", file=str(path)) from exc
-    with im:
+    im = _open_image(path)
+    with im, warnings.catch_warnings():
+        # the frame's size is checked against perfdecl's own cap before it is decoded
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         count = getattr(im, "n_frames", 1)
         for number in pages or range(1, count + 1):
             try:
                 im.seek(number - 1)
+                _check_frame(im, number, path)
                 frame = ImageOps.exif_transpose(im.copy()) or im.copy()
                 res = frame.info.get("dpi") or im.info.get("dpi")
                 src_dpi = float(res[0]) if res and res[0] and float(res[0]) > 30 else float(assumed_dpi)
                 gray = np.asarray(frame.convert("L"), dtype=np.uint8)
-            except (OSError, ValueError, EOFError) as exc:
+            except (OSError, ValueError, EOFError, Image.DecompressionBombError) as exc:
                 raise ImageReadError(f"page {number} of the image cannot be read: {exc}",
                                      file=str(path)) from exc
             h, w = gray.shape
