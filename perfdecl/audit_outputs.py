@@ -6,6 +6,7 @@ review pages' index (`review`; each file's own review page is written by its wor
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 
@@ -32,7 +33,9 @@ class AuditOutputs:
             if result.get("error") is not None:
                 self.database.add_error(stem, result["error"])
             elif result.get("line") is not None:
-                doc = Document.model_validate_json(result["line"])
+                # json.loads, not pydantic's parser: a name's undecodable bytes travel as lone
+                # surrogate escapes (names.json_text), which only the former reads back
+                doc = Document.model_validate(json.loads(result["line"]))
                 self.database.add(stem, doc, result["path"])
         if self.index is not None:
             self.index.append({"stem": stem, "path": result["path"], "error": result.get("error"),

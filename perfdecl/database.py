@@ -24,6 +24,7 @@ import sqlite3
 from pathlib import Path
 
 from .models import Document
+from .names import readable
 from .writers import ERROR_COLUMNS, TABLE_COLUMNS, document_json, document_rows
 
 log = logging.getLogger(__name__)
@@ -125,6 +126,11 @@ def schema() -> list[str]:
     return out
 
 
+def _texts(values) -> list:
+    """SQLite text is valid Unicode: a name's undecodable bytes as `\\xNN` (names.readable)."""
+    return [readable(v) if isinstance(v, str) else v for v in values]
+
+
 class Database:
     """OUT/perfdecl.sqlite, opened for a batch: `add` or `add_error` per file, then `close`."""
 
@@ -154,6 +160,7 @@ class Database:
         """Store one converted file as `document`, replacing what was stored under that name.
         Returns False where the database held this very document already (nothing written)."""
         digest = hashlib.sha256(document_json(doc)).hexdigest()
+        document, path = readable(document), None if path is None else readable(path)
         with self._transaction():
             self.conn.execute("DELETE FROM errors WHERE document = ?", (document,))
             held = self.conn.execute("SELECT document_sha256, path FROM files WHERE document = ?",
@@ -164,8 +171,8 @@ class Database:
             src = doc.source
             self.conn.execute(
                 f"INSERT INTO files VALUES ({', '.join('?' * len(FILES_COLUMNS))})",
-                (document, src.file, path, src.sha256, src.page_count, src.method, src.ocr_engine,
-                 doc.schema_version, digest))
+                _texts((document, src.file, path, src.sha256, src.page_count, src.method,
+                        src.ocr_engine, doc.schema_version, digest)))
             rows = document_rows(doc, path)
             self._insert("forms", [[document] + r for r in rows["forms"]])
             for name in RECORD_TABLES:
@@ -182,6 +189,7 @@ class Database:
 
     def add_error(self, document: str, error: dict) -> None:
         """A file that failed: its error row; rows of an earlier conversion stay."""
+        document = readable(document)
         with self._transaction():
             self.conn.execute("DELETE FROM errors WHERE document = ?", (document,))
             self._insert("errors", [[document] + [error.get(c) for c in ERROR_COLUMNS]])
@@ -189,7 +197,7 @@ class Database:
     def _insert(self, table: str, rows: list[list]) -> None:
         if rows:
             marks = ", ".join("?" * len(rows[0]))
-            self.conn.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
+            self.conn.executemany(f"INSERT INTO {table} VALUES ({marks})", map(_texts, rows))
 
     def close(self) -> None:
         self.conn.close()

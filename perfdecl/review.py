@@ -18,12 +18,14 @@ from __future__ import annotations
 import base64
 import io
 import logging
+import os
 from html import escape
 from pathlib import Path
 from urllib.parse import quote
 
 from .concerns import OCR_CODES, RECORD_TABLES, find_concerns
 from .models import Document, Form
+from .names import readable
 from .writers import atomic_write
 
 log = logging.getLogger(__name__)
@@ -46,7 +48,7 @@ TABLE_LABELS = {"budget": "预算 Budget", "tasks": "年度重点工作任务 Ta
 
 
 def _e(value) -> str:
-    return "" if value is None else escape(str(value), quote=True)
+    return "" if value is None else escape(readable(str(value)), quote=True)
 
 
 def _num(value) -> str:
@@ -377,7 +379,7 @@ def write_review(doc: Document, path: Path, out_path: Path, *, settings: dict | 
                  password: str | None = None) -> Path:
     """Render `path`'s pages and write the review page of `doc` to `out_path`, atomically."""
     pages = page_views(Path(path), doc.source.page_count, settings, password)
-    atomic_write(out_path, review_html(doc, pages, settings).encode("utf-8"))
+    atomic_write(out_path, readable(review_html(doc, pages, settings)).encode("utf-8"))
     return out_path
 
 
@@ -449,7 +451,7 @@ def index_html(entries: list[dict]) -> str:
         if err:
             link = f'<span title="{_e(e["path"])}">{_e(name)}</span>'
         else:
-            href = escape(quote(e["stem"] + ".html"), quote=True)
+            href = escape(quote(os.fsencode(e["stem"] + ".html")), quote=True)  # a name's own bytes
             link = f'<a href="{href}" title="{_e(e["path"])}">{_e(name)}</a>'
         n_warn = sum(e["warnings"].values())
         codes = ", ".join(f"{c} {n}" for c, n in sorted(e["warnings"].items()))
@@ -468,5 +470,5 @@ def index_html(entries: list[dict]) -> str:
 
 def write_index(entries: list[dict], review_dir: Path) -> Path:
     path = review_dir / "index.html"
-    atomic_write(path, index_html(entries).encode("utf-8"))
+    atomic_write(path, readable(index_html(entries)).encode("utf-8"))
     return path

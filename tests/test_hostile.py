@@ -126,6 +126,27 @@ def _no_traceback(run: Run) -> None:
 
 # -- 1. names that are not UTF-8 ---------------------------------------------------------------
 
+def test_undecodable_names_in_the_database_and_the_review_pages(tmp_path):
+    """The auditors' outputs take such names too: the database's text as `\\xNN`, the review
+    page under the name's own bytes, linked from the index by those bytes."""
+    src = tmp_path / "in"
+    src.mkdir()
+    shutil.copy(SAMPLES / "seed.pdf", src / os.fsdecode(b"\xd6\xd0<b>.pdf"))
+    out = tmp_path / "out"
+    run = run_cli(["convert", str(src), "-o", str(out), "--format", "json,sqlite,review"])
+    _no_traceback(run)
+    assert run.code == 0
+    import sqlite3
+
+    with sqlite3.connect(out / "perfdecl.sqlite") as db:
+        assert db.execute("SELECT document, file FROM files").fetchall() == [
+            ("\\xd6\\xd0<b>", "\\xd6\\xd0<b>.pdf")]
+        assert db.execute("SELECT count(*) FROM indicators").fetchone() == (20,)
+    assert sorted(os.listdir(os.fsencode(out / "review"))) == [b"index.html", b"\xd6\xd0<b>.html"]
+    index = (out / "review" / "index.html").read_text(encoding="utf-8")
+    assert 'href="%D6%D0%3Cb%3E.html"' in index and "\\xd6\\xd0&lt;b&gt;" in index
+
+
 def test_undecodable_names_are_kept_in_every_record(tmp_path):
     src = tmp_path / "in"
     folder = src / os.fsdecode(b"\xb2\xe2\xca\xd4")  # 测试 in GBK: not UTF-8
