@@ -55,6 +55,8 @@ RAPIDOCR_SETTINGS: dict = {
                                 # recogniser alone; the detector only reads the page outside the
                                 # tables) or "detector" (the detector over the whole page)
     "bands": {},                # settings of the ink reader (bands.BAND_SETTINGS)
+    "rec_min_width": 160,       # px: a crop narrower than this at the model's 48 px height is padded
+                                # to it (rapidocr's default 320: six characters' worth for a "%")
     "rec_batch_px": 6000,       # crops recognised together: at most 6, their padded widths at the
                                 # model's 48 px height summing to at most this (memory)
     "edge_marks": "，。、；：,.;:",  # punctuation the detector leaves outside a line's box when it
@@ -205,6 +207,7 @@ class RapidOcrEngine(OcrEngine):
             "Det.limit_type": "max",
             "Det.limit_side_len": int(self.settings["det_max_side"]),
             "Rec.model_path": str(rec),
+            "Rec.rec_img_shape": [3, 48, int(self.settings["rec_min_width"])],
         }
         if self.settings["threads"]:
             params["EngineConfig.onnxruntime.intra_op_num_threads"] = int(self.settings["threads"])
@@ -289,7 +292,8 @@ class RapidOcrEngine(OcrEngine):
             return []
         from rapidocr.ch_ppocr_rec.typings import TextRecInput
 
-        widths = [48.0 * max(c.shape[1] / max(c.shape[0], 1), 320 / 48) for c in crops]
+        least = float(self.settings["rec_min_width"])
+        widths = [max(48.0 * c.shape[1] / max(c.shape[0], 1), least) for c in crops]
         order = sorted(range(len(crops)), key=widths.__getitem__)
         budget = float(self.settings["rec_batch_px"])
         batches: list[list[int]] = []
