@@ -1,185 +1,125 @@
-"""A headless Chromium (Debian's `chromium`) driven over the DevTools protocol, for tests of what a
-person sees. The test starts the browser on a free local port (127.0.0.1 only) and ends it."""
+"""A headless Chromium (Debian's `chromium`) driven by Selenium through Debian's `chromium-driver`
+(`chromedriver`), for tests of what a person sees. Nothing is downloaded: the driver and the
+browser are the system's binaries, given to Selenium by path, and Selenium Manager is switched off.
+The test starts the browser (chromedriver and chromium listen on 127.0.0.1 only) and quits it."""
 
 from __future__ import annotations
 
-import base64
 import io
-import itertools
-import json
 import os
-import re
 import shutil
 import subprocess
 import tempfile
-import threading
-import time
-import urllib.request
 
 import pytest
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMEDRIVER = shutil.which("chromedriver")
 
 
-def require_chromium() -> str:
-    """The browser binary; skipped where it is missing, except in CI (.ci/run installs it)."""
-    if CHROMIUM is None:
+def require_chromium() -> tuple[str, str]:
+    """The browser and driver binaries; skipped where one is missing, except in CI (.ci/run
+    installs both)."""
+    missing = [name for name, path in (("chromium", CHROMIUM), ("chromium-driver", CHROMEDRIVER))
+               if path is None]
+    if missing:
+        what = " and ".join(missing)
         if os.environ.get("CI"):
-            pytest.fail("chromium is not installed; .ci/run installs it")
-        pytest.skip("chromium not installed (apt: chromium; .ci/run installs it)")
-    return CHROMIUM
+            pytest.fail(f"{what} not installed; .ci/run installs it")
+        pytest.skip(f"{what} not installed (apt: chromium chromium-driver; .ci/run installs them)")
+    return CHROMIUM, CHROMEDRIVER
+
+
+# window.alert/confirm/prompt, replaced before any script of a page runs: a dialog is logged as a
+# console error (so errors() reports it) instead of blocking the page
+_NO_DIALOGS = ("for (const f of ['alert', 'confirm', 'prompt']) window[f] = function (m) {"
+               " console.error('dialog: ' + f + ' ' + String(m)); return null; };")
 
 
 class Browser:
-    """One headless Chromium with one page (tab) attached."""
+    """One headless Chromium with one page, driven by Selenium."""
 
     def __init__(self, width: int = 1366, height: int = 768):
-        import websocket  # websocket-client (test extra)
+        os.environ["SE_OFFLINE"] = "true"  # Selenium Manager never downloads (nor is it run: paths given)
+        from selenium import webdriver  # selenium (test extra)
+        from selenium.webdriver.chrome.service import Service
 
+        chromium, chromedriver = require_chromium()
         self.profile = tempfile.mkdtemp(prefix="perfdecl-chromium-")
-        self.proc = subprocess.Popen(
-            [require_chromium(), "--headless=new", "--no-sandbox", "--disable-gpu",
-             "--disable-dev-shm-usage", "--no-first-run", "--no-default-browser-check",
-             "--hide-scrollbars", "--remote-debugging-address=127.0.0.1",
-             "--remote-debugging-port=0", f"--user-data-dir={self.profile}",
-             f"--window-size={width},{height}", "about:blank"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        options = webdriver.ChromeOptions()
+        options.binary_location = chromium
+        for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                    "--no-first-run", "--no-default-browser-check", "--hide-scrollbars",
+                    "--remote-debugging-address=127.0.0.1", f"--user-data-dir={self.profile}",
+                    f"--window-size={width},{height}"):
+            options.add_argument(arg)
+        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+        service = Service(executable_path=chromedriver, port=0,
+                          service_args=["--allowed-ips=127.0.0.1"], log_output=subprocess.DEVNULL)
         try:
-            port = self._port()
-            # chromium goes on logging to stderr: drained, so that a full pipe never blocks it
-            self.drain = threading.Thread(target=self._drain, daemon=True)
-            self.drain.start()
-            targets = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10))
-            page = next(t for t in targets if t["type"] == "page")
-            self.ws = websocket.create_connection(page["webSocketDebuggerUrl"], timeout=30,
-                                                  suppress_origin=True)
+            self.driver = webdriver.Chrome(service=service, options=options)
         except BaseException:
-            self.close()
+            shutil.rmtree(self.profile, ignore_errors=True)
             raise
-        self.ids = itertools.count(1)
-        self.events: list[dict] = []
-        for domain in ("Page", "Runtime", "Log"):
-            self.send(f"{domain}.enable")
+        self.driver.set_page_load_timeout(30)
+        self.driver.set_script_timeout(30)
+        self.log: list[dict] = []
+        self.driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": _NO_DIALOGS})
         self.viewport(width, height)
 
-    def _port(self) -> int:
-        deadline = time.monotonic() + 30
-        seen = b""
-        while time.monotonic() < deadline:
-            line = self.proc.stderr.readline()
-            if not line:
-                if self.proc.poll() is not None:
-                    break
-                continue
-            seen += line
-            m = re.search(rb"DevTools listening on ws://127\.0\.0\.1:(\d+)/", line)
-            if m:
-                return int(m.group(1))
-        raise RuntimeError(f"chromium did not start: {seen.decode(errors='replace')[-2000:]}")
-
-    def _drain(self) -> None:
-        try:
-            for _ in iter(self.proc.stderr.readline, b""):
-                pass
-        except (OSError, ValueError):  # closed by close()
-            pass
-
-    def send(self, method: str, **params) -> dict:
-        msg_id = next(self.ids)
-        self.ws.send(json.dumps({"id": msg_id, "method": method, "params": params}))
-        while True:
-            msg = json.loads(self.ws.recv())
-            if msg.get("id") == msg_id:
-                if "error" in msg:
-                    raise RuntimeError(f"{method}: {msg['error']}")
-                return msg.get("result", {})
-            if "method" in msg:
-                self.events.append(msg)
-
-    def wait_event(self, method: str, timeout: float = 30) -> dict:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for i, ev in enumerate(self.events):
-                if ev["method"] == method:
-                    return self.events.pop(i)
-            self.ws.settimeout(max(0.1, deadline - time.monotonic()))
-            msg = json.loads(self.ws.recv())
-            if "method" in msg:
-                self.events.append(msg)
-        raise TimeoutError(method)
-
     def viewport(self, width: int, height: int, mobile: bool = False) -> None:
-        self.send("Emulation.setDeviceMetricsOverride", width=width, height=height,
-                  deviceScaleFactor=1, mobile=mobile)
+        """The page's viewport in CSS px, at one device pixel per CSS px (as the screenshot)."""
+        self.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+            "width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile})
 
     def open(self, url: str) -> None:
-        self.events.clear()
-        self.send("Page.navigate", url=url)
-        self.wait_event("Page.loadEventFired")
+        """Loads `url` and waits for its load event; errors() counts from here."""
+        self.driver.get_log("browser")  # what earlier pages logged
+        self.log = []
+        self.driver.get(url)
+
+    def wait_loaded(self, url_end: str, timeout: float = 30) -> None:
+        """Waits until a page whose address ends in `url_end` has loaded (after a click on a link)."""
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        WebDriverWait(self.driver, timeout).until(
+            lambda d: d.current_url.endswith(url_end)
+            and d.execute_script("return document.readyState") == "complete")
 
     def js(self, expression: str):
-        result = self.send("Runtime.evaluate", expression=expression, returnByValue=True,
-                           awaitPromise=True)
-        if "exceptionDetails" in result:
-            raise RuntimeError(f"{expression}: {result['exceptionDetails']}")
-        return result["result"].get("value")
+        return self.driver.execute_script(f"return ({expression});")
 
     def errors(self) -> list[str]:
-        """Console errors and uncaught exceptions since the page was opened."""
-        self.js("0")  # let pending events arrive
-        out = []
-        for ev in self.events:
-            p = ev.get("params", {})
-            if ev["method"] == "Runtime.exceptionThrown":
-                out.append(json.dumps(p.get("exceptionDetails", {}))[:500])
-            elif ev["method"] == "Runtime.consoleAPICalled" and p.get("type") in ("error", "assert"):
-                out.append(json.dumps(p.get("args", []))[:500])
-            elif ev["method"] == "Log.entryAdded" and p.get("entry", {}).get("level") == "error":
-                out.append(p["entry"].get("text", ""))
-            elif ev["method"] == "Page.javascriptDialogOpening":
-                out.append("dialog: " + p.get("message", ""))
-        return out
+        """Console errors, uncaught exceptions, failed loads and dialogs since the page was opened."""
+        self.log += self.driver.get_log("browser")
+        return [e.get("message", "")[:500] for e in self.log if e.get("level") == "SEVERE"]
 
     def click(self, x: float, y: float) -> None:
-        for kind in ("mouseMoved", "mousePressed", "mouseReleased"):
-            self.send("Input.dispatchMouseEvent", type=kind, x=x, y=y, button="left",
-                      clickCount=0 if kind == "mouseMoved" else 1)
+        """A left click at (x, y) in CSS px of the viewport."""
+        from selenium.webdriver.common.action_chains import ActionChains
 
-    # keys as the DevTools protocol needs them: (code, virtual key code, text typed)
-    KEYS = {"Tab": ("Tab", 9, None), "Enter": ("Enter", 13, "\r"), "ArrowDown": ("ArrowDown", 40, None),
-            "ArrowUp": ("ArrowUp", 38, None), "Escape": ("Escape", 27, None), "j": ("KeyJ", 74, "j")}
+        actions = ActionChains(self.driver)
+        actions.w3c_actions.pointer_action.move_to_location(round(x), round(y))
+        actions.w3c_actions.pointer_action.click()
+        actions.perform()
+
+    KEYS = {"Tab": "\ue004", "Enter": "\ue007", "ArrowDown": "\ue015", "ArrowUp": "\ue013",
+            "Escape": "\ue00c", "j": "j"}  # selenium.webdriver.common.keys.Keys
 
     def key(self, key: str) -> None:
-        code, vk, text = self.KEYS[key]
-        down = {"type": "keyDown", "text": text} if text else {"type": "rawKeyDown"}
-        self.send("Input.dispatchKeyEvent", key=key, code=code, windowsVirtualKeyCode=vk,
-                  nativeVirtualKeyCode=vk, **down)
-        self.send("Input.dispatchKeyEvent", type="keyUp", key=key, code=code,
-                  windowsVirtualKeyCode=vk, nativeVirtualKeyCode=vk)
+        """One key pressed and released on the focused element."""
+        from selenium.webdriver.common.action_chains import ActionChains
+
+        ActionChains(self.driver).send_keys(self.KEYS[key]).perform()
 
     def screenshot(self):
         """The viewport as a PIL image (RGB)."""
         from PIL import Image
 
-        data = self.send("Page.captureScreenshot", format="png")["data"]
-        return Image.open(io.BytesIO(base64.b64decode(data))).convert("RGB")
+        return Image.open(io.BytesIO(self.driver.get_screenshot_as_png())).convert("RGB")
 
     def close(self) -> None:
-        ws = getattr(self, "ws", None)
-        if ws is not None:
-            try:
-                ws.close()
-            except Exception:
-                pass
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
-        drain = getattr(self, "drain", None)
-        if drain is not None:
-            drain.join(5)  # the browser has ended: its stderr is at its end
-        self.proc.stderr.close()
-        shutil.rmtree(self.profile, ignore_errors=True)
+        try:
+            self.driver.quit()  # ends chromium and chromedriver
+        finally:
+            shutil.rmtree(self.profile, ignore_errors=True)

@@ -1,5 +1,5 @@
 """--format review: the review page per file and the batch's index, tested as a person sees them
-in a real headless Chromium (tests/browser.py): loads without a console error, one box per
+in a real headless Chromium driven by Selenium (tests/browser.py): loads without a console error, one box per
 record, a click on a row selects its box (checked in the screenshot's pixels), a click on a box
 selects its row, keyboard navigation, layout at 1,366 px and on a phone; plus bytes, size and
 escaping."""
@@ -256,7 +256,7 @@ def test_index_sorts_and_links(out, browser):
     assert browser.js("document.querySelector('#files th:nth-child(3)').getAttribute('aria-sort')") == "descending"
     link = _rect(browser, "#files tbody tr:nth-child(2) a")
     browser.click(link[0] + 5, link[1] + 5)
-    browser.wait_event("Page.loadEventFired")
+    browser.wait_loaded("/zhanjiang_2024.html")
     assert browser.js("document.title") == "zhanjiang_2024.pdf — perfdecl review"
     doc = json.loads((out / "zhanjiang_2024.json").read_bytes())
     assert browser.js("document.querySelectorAll('rect.box').length") == _records(doc)
