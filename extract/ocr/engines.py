@@ -55,8 +55,11 @@ RAPIDOCR_SETTINGS: dict = {
                                 # recogniser alone; the detector only reads the page outside the
                                 # tables) or "detector" (the detector over the whole page)
     "bands": {},                # settings of the ink reader (bands.BAND_SETTINGS)
-    "rec_min_width": 160,       # px: a crop narrower than this at the model's 48 px height is padded
-                                # to it (rapidocr's default 320: six characters' worth for a "%")
+    "rec_min_width": 320,       # px: a crop narrower than this at the model's 48 px height is padded
+                                # to it (six characters' worth for a "%"). Narrower is faster (160:
+                                # -25 % recognition time) but the bar of a short cell's ≥/≤ is then
+                                # lost, read > or < with high confidence (corpus: 2 fields at 200;
+                                # a serif sample at 160): rapidocr's own 320 kept
     "rec_batch_px": 6000,       # crops recognised together: at most 6, their padded widths at the
                                 # model's 48 px height summing to at most this (memory)
     "edge_marks": "，。、；：,.;:",  # punctuation the detector leaves outside a line's box when it
