@@ -84,11 +84,13 @@ def main() -> int:
     ap.add_argument("--limit", type=int, help="first N files only")
     ap.add_argument("--dpi", type=float, default=200.0, help="the pipeline's render resolution")
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--perfdecl", help="the perfdecl command to measure (default: this venv's; "
+                                       "another checkout's, for a before/after)")
     args = ap.parse_args()
     import resource
 
     files = scan_files(args.limit)
-    perfdecl = str(Path(sys.executable).with_name("perfdecl"))
+    perfdecl = args.perfdecl or str(Path(sys.executable).with_name("perfdecl"))
     rows = []
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     print(f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}, "
