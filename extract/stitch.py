@@ -111,8 +111,11 @@ def _clipped_in_column(lines: list[TextLine], text: str, cell: Cell, but_not: st
         across = line.bbox[0] < cell.bbox[2] and line.bbox[2] > cell.bbox[0]
         if not (within or (across and but_not)):
             continue
-        # labels printed a character per line side by side read across as one line (`支 预`)
-        for part in line.text.split() if but_not else ["".join(line.text.split())]:
+        # labels printed a character per line side by side read across as one line (`支 预`);
+        # without `but_not`, the clipped labels of cells side by side on one baseline
+        # (`满意度指标 指标等`) count each, two characters or more
+        parts = line.text.split() if but_not else ["".join(line.text.split()), *line.text.split()]
+        for part in parts:
             if part and part in text and not (but_not and part in but_not) \
                     and (len(part) >= 2 or (but_not and within)):
                 return True

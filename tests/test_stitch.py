@@ -212,3 +212,18 @@ def test_cut_labels_clipped_below_a_table_with_a_repeated_header_join_it():
     assert t.n_rows == 6
     assert [(t.cell_at(r, 0).text, t.cell_at(r, 1).text) for r in range(3, 6)] == [
         ("效益指标", "社会效益指标")] * 3
+
+
+def test_clipped_labels_of_two_columns_on_one_baseline_join_each_cut_cell():
+    """A break cuts a row whose two labels Calc prints on the later page; the earlier page keeps
+    them clipped under its table, the first label and the second's last line on one baseline
+    (`满意度指标 指标等`): each one-row fragment joins its own label."""
+    top = table([cell(0, 0, "效益指标", 1), cell(0, 1, "可持续影响指标", 1), cell(0, 2, "≥100%", 1),
+                 cell(1, 0, "", 1), cell(1, 1, "", 1), cell(1, 2, "≥95%", 1)], 2)
+    rest = table([cell(0, 0, "满意度指标", 2), cell(0, 1, "服务对象满意度\n指标等", 2),
+                  cell(0, 2, "≥95%", 2)], 1)
+    lines = [TextLine("服务对象满意度", 1, (110.0, 800.0, 170.0, 808.0)),
+             TextLine("满意度指标 指标等", 1, (10.0, 809.0, 130.0, 817.0))]
+    t = stitch_tables([top, *lines, TextLine("第1页，共2页", 1, (250, 820, 320, 830)), rest])[0]
+    assert [(t.cell_at(r, 0).text, t.cell_at(r, 1).text.replace("\n", "")) for r in (1, 2)] == [
+        ("满意度指标", "服务对象满意度指标等")] * 2
