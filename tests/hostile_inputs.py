@@ -36,6 +36,11 @@ def pdf_bytes(pages: list[tuple[tuple[float, float], bytes, dict[str, bytes]]],
     objects[catalog - 1] = b"<< /Type /Catalog /Pages %d 0 R >>" % pages_obj
     objects[pages_obj - 1] = (b"<< /Type /Pages /Kids [" + b" ".join(b"%d 0 R" % k for k in kids)
                               + b"] /Count %d >>" % len(kids))
+    return _pdf_file(objects, catalog)
+
+
+def _pdf_file(objects: list[bytes], root: int) -> bytes:
+    """The PDF file of numbered `objects` (1-based), its cross-reference table and trailer."""
     out = io.BytesIO()
     out.write(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
     offsets = []
@@ -47,7 +52,7 @@ def pdf_bytes(pages: list[tuple[tuple[float, float], bytes, dict[str, bytes]]],
     for off in offsets:
         out.write(b"%010d 00000 n \n" % off)
     out.write(b"trailer\n<< /Size %d /Root %d 0 R >>\nstartxref\n%d\n%%%%EOF\n"
-              % (len(objects) + 1, catalog, xref))
+              % (len(objects) + 1, root, xref))
     return out.getvalue()
 
 
@@ -125,18 +130,7 @@ def _rebuild_with_stream(stream: bytes) -> bytes:
         stream,
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 3 0 R /Resources << >> >>",
     ]
-    out = io.BytesIO()
-    out.write(b"%PDF-1.4\n")
-    offsets = []
-    for n, body in enumerate(objects, 1):
-        offsets.append(out.tell())
-        out.write(b"%d 0 obj\n" % n + body + b"\nendobj\n")
-    xref = out.tell()
-    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
-    for off in offsets:
-        out.write(b"%010d 00000 n \n" % off)
-    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref))
-    return out.getvalue()
+    return _pdf_file(objects, 1)
 
 
 # -- images ------------------------------------------------------------------------------------
