@@ -23,6 +23,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import subprocess
 import sys
 import tempfile
@@ -55,8 +56,7 @@ def run(cmd: list[str]) -> dict:
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     out, err = proc.communicate()
     wall = time.perf_counter() - start
-    # the children's rusage: waited for above; ru_maxrss is the largest of them (KiB)
-    import resource
+    # the children's rusage: waited for above; ru_maxrss is the largest of them all so far (KiB)
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return {"wall": wall, "returncode": proc.returncode, "stdout": out.decode(errors="replace"),
             "stderr": err.decode(errors="replace")[-2000:], "usage": usage}
@@ -66,7 +66,6 @@ def measured(cmd: list[str], before) -> tuple[dict, object]:
     r = run(cmd)
     u = r["usage"]
     r["cpu"] = (u.ru_utime - before.ru_utime) + (u.ru_stime - before.ru_stime)
-    r["maxrss_mb"] = u.ru_maxrss / 1024  # the largest child so far (monotonic): reported per set
     return r, u
 
 
@@ -87,8 +86,6 @@ def main() -> int:
     ap.add_argument("--perfdecl", help="the perfdecl command to measure (default: this venv's; "
                                        "another checkout's, for a before/after)")
     args = ap.parse_args()
-    import resource
-
     files = scan_files(args.limit)
     perfdecl = args.perfdecl or str(Path(sys.executable).with_name("perfdecl"))
     rows = []

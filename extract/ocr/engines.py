@@ -34,7 +34,7 @@ import cv2
 import numpy as np
 
 from ...errors import OcrEngineError
-from .bands import BAND_SETTINGS, ink_mask, ink_runs, line_height, padded, text_bands
+from .bands import BAND_SETTINGS, ink_runs, line_height, padded, text_bands
 
 Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in page-image pixels
 
