@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test samples accuracy accuracy-samples scans clean bench fuzz-layouts
+.PHONY: setup bytecode demo test samples accuracy accuracy-samples scans clean bench fuzz-layouts
 
 setup: $(STAMP)
 
@@ -13,7 +13,13 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[test]'
+	$(MAKE) -s bytecode
 	touch $(STAMP)
+
+# bytecode of the editable sources, as a wheel install compiles it (start-up of every command:
+# `perfdecl --help` 0.16 s without it where PYTHONDONTWRITEBYTECODE is set, 0.06 s with it)
+bytecode:
+	$(BIN)/python -m compileall -q perfdecl extract normalize models >/dev/null
 
 # convert every sample PDF: JSON per file and the four CSV tables in out/
 # the samples that are declaration forms (those with an expected document; staff_list.pdf, not a
@@ -59,6 +65,12 @@ scans: setup
 clean:
 	rm -rf out .pytest_cache
 
-# pipeline vs bare pdfplumber, 1 vs 2 jobs, memory per worker (figures in the README)
-bench: setup
-	$(BIN)/python bench/bench_pipeline.py --files 200 --scanned 4 --repeat 2
+# issue 14's comparisons, figures in the README: text as whole processes against bare pdfplumber
+# `extract_tables()` (corpus LibreOffice prints, the 200-file archive, `--help`, a 3,000-page
+# file's memory); scans against bare full-page RapidOCR (corpus scans and scanned samples);
+# then the batch with 1 and 2 jobs (bench_pipeline.py)
+bench: setup bytecode
+	mkdir -p out
+	$(BIN)/python bench/bench_text.py --json out/bench-text.json
+	$(BIN)/python bench/bench_ocr.py --json out/bench-ocr.json
+	$(BIN)/python bench/bench_pipeline.py --files 200 --scanned 4 --repeat 2 --jobs-only

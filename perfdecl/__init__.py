@@ -8,11 +8,29 @@
 
 __version__ = "0.1.0"
 
-from .errors import PerfdeclError  # noqa: E402
-from .frames import to_frames  # noqa: E402
-from .models import Document, Target  # noqa: E402
-from .normalize.targets import parse_target  # noqa: E402
-from .pipeline import convert  # noqa: E402
+# The public names load on first use (PEP 562), so that `import perfdecl.cli` for `perfdecl --help`
+# or a worker importing one submodule does not pay for pdfplumber, pydantic and the vocabulary.
+_PUBLIC = {
+    "convert": "pipeline",
+    "parse_target": "normalize.targets",
+    "to_frames": "frames",
+    "Document": "models",
+    "Target": "models",
+    "PerfdeclError": "errors",
+}
 
-__all__ = ["convert", "parse_target", "to_frames", "Document", "Target", "PerfdeclError",
-           "__version__"]
+__all__ = [*_PUBLIC, "__version__"]
+
+
+def __getattr__(name: str):
+    if name not in _PUBLIC:
+        raise AttributeError(f"module 'perfdecl' has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(f".{_PUBLIC[name]}", __name__), name)
+    globals()[name] = value  # looked up once
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_PUBLIC})

@@ -39,6 +39,8 @@ from pathlib import Path
 
 from . import __version__
 from . import limits as _limits
+from .extract.ocr import DEFAULT_ENGINE
+from .limits import MAX_TIMEOUT, default_jobs
 from .audit_outputs import AuditOutputs
 from .errors import ConvertTimeoutError, InternalError, OutOfMemoryError, OutputWriteError, \
     PerfdeclError, WorkerCrashError
@@ -62,8 +64,6 @@ JOBS_PER_CORE = 2
 # A file's output name: `<stem>.json` must fit in 255 bytes with a `-NN` suffix; a longer stem is
 # cut and given a hash of the whole name (80 CJK characters, 240 bytes, stay whole).
 MAX_STEM_BYTES = 240
-# The longest per-file time limit (a week): setitimer overflows past what it can hold
-MAX_TIMEOUT = 7 * 24 * 3600.0
 # How often the main process looks at the workers' resident memory when nothing else happens
 _WATCH_SECONDS = 0.2
 
@@ -96,8 +96,6 @@ class Options:
 
     def settings(self) -> dict:
         """What decides a file's output besides its bytes (the password only opens the file)."""
-        from .extract.ocr.engines import DEFAULT_ENGINE
-
         kwargs = self.convert_kwargs
         ocr_settings = dict(kwargs.get("ocr_settings") or {})
         if "threads" in (ocr_settings.get("engine") or {}):  # speed, not output
@@ -415,13 +413,6 @@ def unique_stems(paths: list[Path], claimed: dict[str, str] | None = None) -> li
 def _source_key(path: Path) -> str:
     """Which input made an output: its absolute path (symlinks not resolved, as given)."""
     return os.path.abspath(path)
-
-
-def default_jobs() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:
-        return max(1, os.cpu_count() or 1)
 
 
 def capped_jobs(jobs: int | None, files: int) -> int:

@@ -15,13 +15,14 @@ import signal
 import sys
 from pathlib import Path
 
+# Only what the parser needs is imported here: `perfdecl --help` starts in a fraction of the time
+# the pipeline's imports take (pdfplumber, pydantic); `convert` imports the batch when it runs.
 from . import __version__, compare
-from .batch import MAX_TIMEOUT, Options, Progress, _error_record, default_jobs, run_batch
 from .errors import InputFileError, UnreadableFolderError
-from .limits import LIMITS
-from .models import Document
+from .extract.ocr import OCR_MODES
+from .extract.ocr.render import IMAGE_SUFFIXES
+from .limits import LIMITS, MAX_TIMEOUT, default_jobs
 from .names import shown
-from .pipeline import IMAGE_SUFFIXES, OCR_MODES
 
 log = logging.getLogger("perfdecl")
 
@@ -43,6 +44,8 @@ def find_inputs(paths: list[str], *, images: bool = True,
     be listed (`list/unreadable_folder`), or a path that cannot even be looked at, such as a name
     past 255 bytes (`open/unreadable_file`), is added to `errors` as an error record instead of
     being skipped in silence or stopping the run."""
+    from .batch import _error_record
+
     suffixes = input_suffixes(images)
     found: list[Path] = []
     seen: set[str] = set()
@@ -145,6 +148,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run_convert(args: argparse.Namespace) -> int:
+    from .batch import Options, Progress, run_batch
+
     listing_errors: list[dict] = []
     inputs = find_inputs(args.paths, images=args.ocr != "never", errors=listing_errors)
     if not inputs and not listing_errors:
@@ -220,10 +225,10 @@ def threading_main() -> bool:
 def _unknown_engine(name: str | None) -> str | None:
     """A message when `--ocr-engine` names no engine the pipeline knows (bad usage, not a failure
     of every file)."""
-    from .extract.ocr.engines import ENGINES
-
     if name is None:
         return None
+    from .extract.ocr.engines import ENGINES  # OpenCV and numpy: only when an engine is named
+
     if name not in ENGINES:
         return f"unknown OCR engine {name!r}; choose from {', '.join(ENGINES)}"
     return None
@@ -238,6 +243,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "compare":
         return compare.run(args)
     if args.command == "schema":
+        from .models import Document
+
         print(json.dumps(Document.model_json_schema(), ensure_ascii=False, indent=2))
         return 0
     _log_to_stderr(args.verbose)

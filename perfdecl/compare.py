@@ -28,8 +28,10 @@ import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .models import Document, Form, Indicator, Target
+if TYPE_CHECKING:  # pydantic loads with the first document read, not with `perfdecl --help`
+    from .models import Document, Form, Indicator, Target
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +72,8 @@ class FormRef:
 
 def load_documents(path: Path) -> list[Document]:
     """The documents of a JSON file, a JSON Lines file or an output folder."""
+    from .models import Document
+
     path = Path(path)
     if path.is_dir():
         files = sorted(p for p in path.glob("*.json") if p.is_file())

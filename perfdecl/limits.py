@@ -9,6 +9,7 @@ key by key (`Options.limits`, `perfdecl convert --max-memory`).
 
 from __future__ import annotations
 
+import os
 import zlib
 from contextlib import contextmanager
 
@@ -29,6 +30,18 @@ LIMITS: dict = {
     # resident-memory check sees; virtual, so well above `memory_mb` (thread stacks, arenas)
     "address_space_mb": 6144,
 }
+
+# The longest per-file time limit (a week): setitimer overflows past what it can hold
+MAX_TIMEOUT = 7 * 24 * 3600.0
+
+
+def default_jobs() -> int:
+    """Worker processes when `--jobs` is not given: the cores this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:
+        return max(1, os.cpu_count() or 1)
+
 
 _active: dict = dict(LIMITS)
 

@@ -16,6 +16,12 @@ engines.RAPIDOCR_SETTINGS / TESSERACT_SETTINGS).
 
 from __future__ import annotations
 
+# which pages are OCR'd: those without a usable text layer and image files; every page; none
+OCR_MODES = ("auto", "always", "never")
+# the engine used when none is named (engines.ENGINES holds them all; named here so that a text-only
+# run and the batch's settings record do not import OpenCV and numpy)
+DEFAULT_ENGINE = "rapidocr"
+
 OCR_SETTINGS: dict = {
     # render resolution of PDF pages (dots per inch). 200 dpi: the benchmark in docs/ocr.md read
     # as well as at 300 dpi, in less time; the text is 25-30 px high for 9-10.5 pt type.

@@ -26,12 +26,10 @@ from ..chars import chars_bbox, group_lines, line_text
 from ..grid import ExtractedDocument, Table, TextLine
 from ..stitch import stitch_tables
 from ..textlayer import TABLE_SETTINGS, open_pdf, read_pages
-from . import settings_with
+from . import OCR_MODES, settings_with
 from .render import PageImage, image_page_count, is_image_file, load_image_pages, render_pdf_pages
 
 # numpy, OpenCV and the engines are imported when a page needs OCR, not for every text PDF
-
-OCR_MODES = ("auto", "always", "never")
 
 
 @dataclass

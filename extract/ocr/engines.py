@@ -34,11 +34,10 @@ import cv2
 import numpy as np
 
 from ...errors import OcrEngineError
+from . import DEFAULT_ENGINE
 from .bands import BAND_SETTINGS, ink_runs, line_height, padded, text_bands
 
 Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in page-image pixels
-
-DEFAULT_ENGINE = "rapidocr"
 
 # Engine settings, plain dicts; `get_engine(name, settings)` overrides key by key.
 RAPIDOCR_SETTINGS: dict = {
