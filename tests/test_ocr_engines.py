@@ -106,8 +106,37 @@ def test_rapidocr_models_ship_in_the_wheel_and_nothing_is_downloaded(monkeypatch
     img = np.full((120, 400), 255, np.uint8)
     assert engine.read_lines(img) == []
     # the recognition model carries its character list: no dictionary file is fetched either
-    rec = engine._ocr._load_rec_model()
+    rec = engine._detector_pipeline()._load_rec_model()
     assert rec.session.have_key()
+    # and our own recogniser reads the same list: CTC's blank, the model's characters, a space
+    assert engine._rec.classes[1:-1] == rec.session.get_character_list()
+    assert engine._rec.classes[0] == "" and engine._rec.classes[-1] == " "
+
+
+def test_the_recogniser_reads_as_rapidocrs_own(budget_block):
+    """LineRecogniser runs the recognition model without rapidocr's pipeline: on the same crops
+    (a batch of lines of similar width, and single small crops scaled up first) it gives exactly
+    the text and score rapidocr's recogniser gives."""
+    import cv2
+    from rapidocr.ch_ppocr_rec.typings import TextRecInput
+
+    image, boxes, texts = budget_block
+    engine = RapidOcrEngine()
+    reference = engine._detector_pipeline()
+    crops = [cv2.cvtColor(image[int(y0) + 2:int(y1) - 1, int(x0) + 2:int(x1) - 1], cv2.COLOR_GRAY2BGR)
+             for x0, y0, x1, y1 in boxes]
+    crops = sorted(crops, key=lambda c: c.shape[1] / c.shape[0])
+    for start in range(0, len(crops), 6):
+        batch = crops[start:start + 6]
+        theirs = reference._load_rec_model()(TextRecInput(img=batch, return_word_box=False))
+        assert engine._rec.read(batch) == list(zip(theirs.txts, theirs.scores))
+    read = [engine._rec.read_one(c) for c in crops]
+    assert sum(t.strip() != "" for t, _ in read) >= len(texts) - 1
+    # small crops: a strip of a line (under 30 px high), scaled up before reading
+    for crop in crops[:8]:
+        strip = crop[crop.shape[0] // 4: crop.shape[0] // 4 + 20, :]
+        theirs = reference(strip, use_det=False, use_cls=False, use_rec=True, return_word_box=False)
+        assert engine._rec.read_one(strip) == (theirs.txts[0], theirs.scores[0])
 
 
 def test_lines_are_assigned_to_cells_by_centre():

@@ -36,6 +36,7 @@ import numpy as np
 from ...errors import OcrEngineError
 from . import DEFAULT_ENGINE
 from .bands import BAND_SETTINGS, ink_runs, line_height, padded, text_bands
+from .recogniser import LineRecogniser
 
 Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in page-image pixels
 
@@ -187,35 +188,46 @@ class RapidOcrEngine(OcrEngine):
     def __init__(self, settings: dict | None = None):
         self.settings = {**RAPIDOCR_SETTINGS, **(settings or {})}
         try:
-            import rapidocr
-            from rapidocr import RapidOCR
+            import rapidocr  # the package alone: its pipeline (RapidOCR) loads on first detection
         except ImportError as exc:  # pragma: no cover - a dependency of the package
             raise OcrEngineError(f"rapidocr is not installed: {exc}") from exc
-        self.version = rapidocr.__version__ if hasattr(rapidocr, "__version__") else _dist_version("rapidocr")
+        self.version = _dist_version("rapidocr")
         models = Path(rapidocr.__file__).parent / "models"
         version, size = self.settings["ocr_version"], self.settings["model_type"]
-        det = models / f"{version}_det_{size}.onnx"
+        self._det = models / f"{version}_det_{size}.onnx"
         rec = models / f"{version}_rec_{size}.onnx"
-        for model in (det, rec):
+        for model in (self._det, rec):
             # explicit paths: rapidocr downloads a model that is not at its path; we never want that
             if not model.is_file():
                 raise OcrEngineError(f"rapidocr model {model.name} is not in the installed wheel")
-        params = {
-            "Global.use_cls": False,
-            "Global.log_level": "error",
-            "Global.text_score": float(self.settings["text_score"]),
-            "Global.max_side_len": int(self.settings["max_side_len"]),
-            "Det.model_path": str(det),
-            "Det.limit_type": "max",
-            "Det.limit_side_len": int(self.settings["det_max_side"]),
-            "Rec.model_path": str(rec),
-            "Rec.rec_img_shape": [3, 48, int(self.settings["rec_min_width"])],
-        }
-        if self.settings["threads"]:
-            params["EngineConfig.onnxruntime.intra_op_num_threads"] = int(self.settings["threads"])
-        self._ocr = RapidOCR(params=params)
+        self._rec_path = rec
+        self._rec = LineRecogniser(rec, min_width=int(self.settings["rec_min_width"]),
+                                   threads=int(self.settings["threads"] or 0))
+        self._pipeline = None
         self._lock = threading.Lock()
         self._model = f"{version} {size}"
+
+    def _detector_pipeline(self):
+        """rapidocr's detector-and-recogniser pipeline, built on first use (pages without a table
+        grid, `cell_lines: "detector"`); the caller holds the lock."""
+        if self._pipeline is None:
+            from rapidocr import RapidOCR
+
+            params = {
+                "Global.use_cls": False,
+                "Global.log_level": "error",
+                "Global.text_score": float(self.settings["text_score"]),
+                "Global.max_side_len": int(self.settings["max_side_len"]),
+                "Det.model_path": str(self._det),
+                "Det.limit_type": "max",
+                "Det.limit_side_len": int(self.settings["det_max_side"]),
+                "Rec.model_path": str(self._rec_path),
+                "Rec.rec_img_shape": [3, 48, int(self.settings["rec_min_width"])],
+            }
+            if self.settings["threads"]:
+                params["EngineConfig.onnxruntime.intra_op_num_threads"] = int(self.settings["threads"])
+            self._pipeline = RapidOCR(params=params)
+        return self._pipeline
 
     def describe(self) -> str:
         return f"rapidocr {self.version} {self._model}"
@@ -223,8 +235,8 @@ class RapidOcrEngine(OcrEngine):
     def read_lines(self, image: np.ndarray) -> list[OcrLine]:
         with self._lock:  # one onnxruntime session pair; calls from threads take turns
             # every mode named on each call: rapidocr keeps the last call's use_det/use_rec
-            result = self._ocr(image, use_det=True, use_cls=False, use_rec=True,
-                               return_word_box=True)
+            result = self._detector_pipeline()(image, use_det=True, use_cls=False, use_rec=True,
+                                               return_word_box=True)
         if result is None or getattr(result, "txts", None) is None or result.boxes is None:
             return []
         words = getattr(result, "word_results", None) or [()] * len(result.txts)
@@ -292,8 +304,6 @@ class RapidOcrEngine(OcrEngine):
         goal lines at once took 300 MB more than one line)."""
         if not crops:
             return []
-        from rapidocr.ch_ppocr_rec.typings import TextRecInput
-
         least = float(self.settings["rec_min_width"])
         widths = [max(48.0 * c.shape[1] / max(c.shape[0], 1), least) for c in crops]
         order = sorted(range(len(crops)), key=widths.__getitem__)
@@ -305,12 +315,10 @@ class RapidOcrEngine(OcrEngine):
             else:
                 batches.append([i])
         out: list[tuple[str, float]] = [("", 0.0)] * len(crops)
-        rec = self._ocr._load_rec_model()
         with self._lock:
             for batch in batches:
-                read = rec(TextRecInput(img=[crops[i] for i in batch], return_word_box=False))
-                for i, t, sc in zip(batch, read.txts, read.scores):
-                    out[i] = (str(t), float(sc))
+                for i, read in zip(batch, self._rec.read([crops[i] for i in batch])):
+                    out[i] = read
         return out
 
     def _with_edge_marks(self, image: np.ndarray, line: OcrLine, cell: Box,
@@ -353,13 +361,11 @@ class RapidOcrEngine(OcrEngine):
                        min(line.confidence or 1.0, score))
 
     def _recognise(self, crop: np.ndarray) -> tuple[str, float] | None:
-        """The recogniser alone on one line's crop: its text and score, None if it reads none."""
-        with self._lock:
-            read = self._ocr(crop, use_det=False, use_cls=False, use_rec=True,
-                             return_word_box=False)
-        if not getattr(read, "txts", None):
+        """The recogniser alone on one line's crop: its text and score, None for an empty crop."""
+        if crop.size == 0:
             return None
-        return str(read.txts[0]), float(read.scores[0])
+        with self._lock:
+            return self._rec.read_one(crop)
 
     def _lone_marks(self, image: np.ndarray, cell: Box, lines: Sequence[OcrLine]) -> list[OcrLine]:
         """Punctuation wrapped alone onto a line of its own (a cell's text ending `补贴` + `。`),
