@@ -36,13 +36,19 @@ def stitch_tables(items: list[Table | TextLine]) -> list[Table | TextLine]:
 
 
 def _clipped_after(items: list[Table | TextLine], i: int) -> list[TextLine]:
-    """The clipped lines printed after the table `items[i]`, before the next table: the text of
-    its cells cut by the next page break."""
+    """The text of the table `items[i]`'s cells cut by the next page break, printed after it
+    before the next table: the clipped lines, and a line on the paper that starts above the
+    table's last rule (a merged cell's text centred on the whole cell, drawn across that rule:
+    the cell runs on over the break, `绩效指标` under the first rows of its block)."""
+    table = items[i]
+    last = max(table.pages)
+    bottom = max((c.bbox[3] for c in table.cells if c.page == last), default=None)
     lines: list[TextLine] = []
     for item in items[i + 1:]:
         if isinstance(item, Table):
             break
-        if item.clipped:
+        if item.clipped or (bottom is not None and item.page == last
+                            and item.bbox[1] < bottom < item.bbox[3]):
             lines.append(item)
     return lines
 

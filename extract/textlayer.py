@@ -258,21 +258,29 @@ def _rehome_overflow(chars: list[dict], homes: list, grids: list[_PageGrid]) -> 
 
 def _overlapping_glyphs(chars: list[dict], homes: list) -> list[int]:
     """Indices of glyphs drawn over another glyph of the same cell that is not their neighbour in
-    the content stream."""
+    the content stream. Beside a glyph (a centred text clipped over its neighbours' text) or
+    partly above or below one: the lines of one text never overlap, but a cell's text aligned to
+    the bottom and taller than its row runs up over the rule, its first line over the last line
+    of the row above (`180人、650人` / `900`)."""
     by_cell: dict = {}
     for i, (ch, home) in enumerate(zip(chars, homes)):
         if home is not None and ch["text"].strip():
             by_cell.setdefault(home, []).append(i)
-    found: list[int] = []
+    found: set[int] = set()
     for members in by_cell.values():
         members.sort(key=lambda i: chars[i]["x0"])
-        for a, b in zip(members, members[1:]):
-            ca, cb = chars[a], chars[b]
-            size = min(ca.get("size") or 10.0, cb.get("size") or 10.0)
-            overlap = min(ca["x1"], cb["x1"]) - max(ca["x0"], cb["x0"])
-            if overlap > 0.5 * size and abs(ca["top"] - cb["top"]) < 0.5 * size and abs(a - b) > 1:
-                found.extend((a, b))
-    return found
+        for n, a in enumerate(members):  # a sweep along x: only glyphs that start under `a`
+            ca = chars[a]
+            for b in members[n + 1:]:
+                cb = chars[b]
+                if cb["x0"] >= ca["x1"]:
+                    break
+                size = min(ca.get("size") or 10.0, cb.get("size") or 10.0)
+                across = min(ca["x1"], cb["x1"]) - max(ca["x0"], cb["x0"])
+                down = min(ca["bottom"], cb["bottom"]) - max(ca["top"], cb["top"])
+                if across > 0.5 * size and down > 0.15 * size and abs(a - b) > 1:
+                    found.update((a, b))
+    return sorted(found)
 
 
 def _text_runs(chars: list[dict]) -> list[list[int]]:

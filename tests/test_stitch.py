@@ -227,3 +227,23 @@ def test_clipped_labels_of_two_columns_on_one_baseline_join_each_cut_cell():
     t = stitch_tables([top, *lines, TextLine("第1页，共2页", 1, (250, 820, 320, 830)), rest])[0]
     assert [(t.cell_at(r, 0).text, t.cell_at(r, 1).text.replace("\n", "")) for r in (1, 2)] == [
         ("满意度指标", "服务对象满意度指标等")] * 2
+
+
+def test_a_label_drawn_across_the_tables_last_rule_starts_its_block_on_that_page():
+    """As above, but the block label's text is centred on a cell so tall that it is drawn on the
+    paper of the middle page, across the table's last rule (form_00, held-out fuzzer seed 11 #10): not a
+    title, and evidence that the empty fragment starting that page is that label's."""
+    p2 = table([cell(0, 0, "其他需完成的任务", 1), cell(0, 1, "", 1), cell(0, 2, "拟投入资金", 1)], 1)
+    p3 = table([cell(0, 0, "", 2, rowspan=2), cell(0, 1, "一级指标", 2), cell(0, 2, "三级指标", 2),
+                cell(1, 1, "产出指标", 2), cell(1, 2, "A", 2)], 2)
+    p4 = table([cell(0, 0, "绩效指标", 3), cell(0, 1, "效益指标", 3), cell(0, 2, "B", 3)], 1)
+    across = TextLine("绩效指标", 2, (10.0, 35.0, 60.0, 46.0))
+    items = stitch_tables([p2, p3, across, TextLine("第2页，共3页", 2, (120.0, 90.0, 190.0, 100.0)), p4])
+    assert len(items) == 1
+    t = items[0]
+    assert [(t.cell_at(r, 0).text, t.cell_at(r, 0).row) for r in range(4)] == [
+        ("其他需完成的任务", 0), ("绩效指标", 1), ("绩效指标", 1), ("绩效指标", 1)]
+    # a line below the rule is not drawn across it: the label above runs on, as before
+    below = TextLine("绩效指标", 2, (10.0, 48.0, 60.0, 59.0))
+    t = stitch_tables([p2, p3, below, p4])[0]
+    assert [t.cell_at(r, 0).text for r in range(3)] == ["其他需完成的任务"] * 3

@@ -137,3 +137,35 @@ def test_a_pdf_locked_only_against_editing_opens_without_a_password(tmp_path, al
     doc = perfdecl.convert(path, ocr="never")
     assert [i.name for i in doc.forms[0].indicators] == \
         [i.name for i in perfdecl.convert(SAMPLES / "seed.pdf", ocr="never").forms[0].indicators]
+
+
+def _glyphs(text: str, x0: float, top: float, size: float = 7.7) -> list[dict]:
+    """A line of glyphs as pdfplumber gives them (CJK full width, digits about 0.6 of the size)."""
+    out, x = [], x0
+    for ch in text:
+        width = size if ord(ch) > 0x2E80 else 0.6 * size
+        out.append({"text": ch, "x0": x, "x1": x + width, "top": top, "bottom": top + size,
+                    "size": size})
+        x += width
+    return out
+
+
+def test_bottom_aligned_text_over_its_top_rule_goes_back_to_its_cell():
+    """Calc prints a cell's text aligned to the bottom; three lines in a row two lines high run
+    up over the rule, the first (`900`) onto the last line of the row above, its middle just
+    above the rule (form_03, held-out fuzzer seed 11 #17): the whole text is the lower cell's."""
+    from perfdecl.extract.textlayer import _PageGrid, _locate, _rehome_overflow
+
+    grid = _PageGrid([(359.0, 432.2, 398.0, 457.9), (359.0, 457.9, 398.0, 483.6)])
+    upper = _glyphs("180", 360.2, 437.5) + _glyphs("人、650人", 360.2, 447.2)
+    lower = _glyphs("900", 360.2, 453.6) + _glyphs("人、1500", 360.2, 463.3) + _glyphs("人", 360.2, 472.9)
+    chars = upper + lower
+    homes = [_locate([grid], ch) for ch in chars]
+    assert [h[1] for h in homes] == [0] * (len(upper) + 3) + [1] * (len(lower) - 3)
+    _rehome_overflow(chars, homes, [grid])
+    assert [h[1] for h in homes] == [0] * len(upper) + [1] * len(lower)
+    # lines of one text that only touch are no collision: nothing moves
+    tight = _glyphs("180", 360.2, 437.5) + _glyphs("人、650人", 360.2, 445.0)
+    homes = [_locate([grid], ch) for ch in tight]
+    _rehome_overflow(tight, homes, [grid])
+    assert [h[1] for h in homes] == [0] * len(tight)
