@@ -15,7 +15,7 @@ from . import limits as _limits
 from .errors import InputFileError, NoFormFoundError, OcrRequiredError, PerfdeclError
 from .extract.ocr.document import OCR_MODES, OcrReport, extract_document
 from .extract.ocr.render import IMAGE_SUFFIXES
-from .models import Document, Source, Warning
+from .models import Document, Source, DocumentWarning
 from .normalize.forms import normalize_document
 
 log = logging.getLogger(__name__)
@@ -70,7 +70,7 @@ def _convert(path, password, ocr, ocr_engine, ocr_settings) -> Document:
             "no page has a usable text layer (scanned or (cid:NNN) glyphs); OCR is needed",
             file=str(path))
     warnings = [
-        Warning(code="ocr_required", message="the page has no usable text layer and was not read",
+        DocumentWarning(code="ocr_required", message="the page has no usable text layer and was not read",
                 page=p)
         for p in extracted.unusable_pages
     ]
@@ -85,7 +85,7 @@ def _convert(path, password, ocr, ocr_engine, ocr_settings) -> Document:
     )
 
 
-def ocr_warnings(report: OcrReport, forms) -> list[Warning]:
+def ocr_warnings(report: OcrReport, forms) -> list[DocumentWarning]:
     """`ocr_repaired` for every cell a repair rule changed (repaired amounts checked against the
     budget sums), `low_ocr_confidence` for every cell or line read below the threshold."""
     if not report.repairs and not report.low_confidence:
@@ -93,7 +93,7 @@ def ocr_warnings(report: OcrReport, forms) -> list[Warning]:
     from .extract.ocr.repair import check_repaired_sums
 
     sums = check_repaired_sums(forms, report.repairs)
-    out: list[Warning] = []
+    out: list[DocumentWarning] = []
     for k, rep in enumerate(report.repairs):
         conf = "n/a" if rep.confidence is None else f"{rep.confidence:.2f}"
         before, after = _changed_part(rep.before, rep.after)
@@ -101,10 +101,10 @@ def ocr_warnings(report: OcrReport, forms) -> list[Warning]:
                f"({', '.join(rep.rules)}; confidence {conf})")
         if k in sums:
             msg += f"; {sums[k]}"
-        out.append(Warning(code="ocr_repaired", message=msg, page=rep.page))
+        out.append(DocumentWarning(code="ocr_repaired", message=msg, page=rep.page))
     for page, text, conf, _bbox in report.low_confidence:
         shown = text if len(text) <= 60 else text[:57] + "…"
-        out.append(Warning(code="low_ocr_confidence",
+        out.append(DocumentWarning(code="low_ocr_confidence",
                            message=f"page {page}: {shown!r} read with confidence {conf:.2f}",
                            page=page))
     return out

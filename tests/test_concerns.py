@@ -1,7 +1,7 @@
 """concerns.py: which records each warning is about, found from what its message quotes."""
 
 from perfdecl.concerns import find_concerns
-from perfdecl.models import BudgetItem, Document, Form, Indicator, Source, Target, Task, Warning
+from perfdecl.models import BudgetItem, Document, Form, Indicator, Source, Target, Task, DocumentWarning
 
 
 def _ind(name, level2="数量指标", level2_code="quantity", page=1, raw="≥95%"):
@@ -26,22 +26,22 @@ def _doc(warnings) -> Document:
 
 def test_each_warning_finds_its_rows():
     warnings = [
-        Warning(code="sum_mismatch", message="收入来源 total 2.00 differs from 部门预算支出 total 1.00",
+        DocumentWarning(code="sum_mismatch", message="收入来源 total 2.00 differs from 部门预算支出 total 1.00",
                 page=1, form_index=0),
-        Warning(code="task_funds_exceed", message="the tasks' funds add up to 3.00 万元, more than 项目支出 1.00 万元",
+        DocumentWarning(code="task_funds_exceed", message="the tasks' funds add up to 3.00 万元, more than 项目支出 1.00 万元",
                 page=1, form_index=0),
-        Warning(code="target_not_numeric", message='数量指标 城镇新增就业人数（人）: 年度指标值 "根据下达任务目标要求确定" '
+        DocumentWarning(code="target_not_numeric", message='数量指标 城镇新增就业人数（人）: 年度指标值 "根据下达任务目标要求确定" '
                 "not read as a number", page=1, form_index=0),
-        Warning(code="duplicate_indicator", message='indicator "群众满意度" appears 2 times', page=2, form_index=0),
-        Warning(code="unknown_label", message="indicator label '杂项指标' matches no known label", page=2,
+        DocumentWarning(code="duplicate_indicator", message='indicator "群众满意度" appears 2 times', page=2, form_index=0),
+        DocumentWarning(code="unknown_label", message="indicator label '杂项指标' matches no known label", page=2,
                 form_index=0),
-        Warning(code="ocr_repaired", message="page 2: OCR read '项目验收合格率（%)', repaired to '项目验收合格率（%）' "
+        DocumentWarning(code="ocr_repaired", message="page 2: OCR read '项目验收合格率（%)', repaired to '项目验收合格率（%）' "
                 "(brackets; confidence 0.92)", page=2),
-        Warning(code="ocr_repaired", message="page 1: OCR read '拟投入资金：', repaired to '拟投入资金' (label; "
+        DocumentWarning(code="ocr_repaired", message="page 1: OCR read '拟投入资金：', repaired to '拟投入资金' (label; "
                 "confidence 1.00)", page=1),  # a header: no record
-        Warning(code="low_ocr_confidence", message="page 2: '群众满意' read with confidence 0.61", page=2),
-        Warning(code="low_ocr_confidence", message="page 1: '群众满意' read with confidence 0.61", page=1),
-        Warning(code="missing_field", message="the form has no year (年度)", page=1, form_index=0),
+        DocumentWarning(code="low_ocr_confidence", message="page 2: '群众满意' read with confidence 0.61", page=2),
+        DocumentWarning(code="low_ocr_confidence", message="page 1: '群众满意' read with confidence 0.61", page=1),
+        DocumentWarning(code="missing_field", message="the form has no year (年度)", page=1, form_index=0),
     ]
     c = find_concerns(_doc(warnings))
     assert c.rows == [
