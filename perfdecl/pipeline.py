@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
+from collections.abc import Sequence
 from pathlib import Path
 
 from . import limits as _limits
@@ -16,7 +18,9 @@ from .errors import InputFileError, NoFormFoundError, OcrRequiredError, Perfdecl
 from .extract.ocr.document import OCR_MODES, OcrReport, extract_document
 from .extract.ocr.render import IMAGE_SUFFIXES
 from .models import Document, Source, DocumentWarning
+from .normalize import vocabulary as _vocabulary
 from .normalize.forms import normalize_document
+from .settings import check_ocr_settings
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +45,8 @@ def _open(path: Path) -> str:
 
 def convert(path: str | Path, *, password: str | None = None, ocr: str = "auto",
             ocr_engine: str | None = None, ocr_settings: dict | None = None,
-            limits: dict | None = None) -> Document:
+            limits: dict | None = None,
+            vocabulary: Sequence[str | os.PathLike] | None = None) -> Document:
     """Convert one PDF (or page image) into the contract Document. Raises a `PerfdeclError` if it
     cannot be read.
 
@@ -51,9 +56,12 @@ def convert(path: str | Path, *, password: str | None = None, ocr: str = "auto",
     "rapidocr" (default) or "tesseract". `ocr_settings`: overrides of
     `perfdecl.extract.ocr.OCR_SETTINGS` (dpi, thresholds, engine settings). `limits`: overrides
     of `perfdecl.limits.LIMITS` (pixels per page and image, bytes per stream); a file past them
-    raises `PageTooLargeError`.
+    raises `PageTooLargeError`. A key these dicts do not know raises `SettingsError`.
+    `vocabulary`: the user's label files (TOML, docs/vocabulary.md), merged in order over the
+    built-in labels.toml; a bad one raises `DataFileError`.
     """
-    with _limits.applied(limits):
+    check_ocr_settings(ocr_settings, ocr_engine)
+    with _limits.applied(limits), _vocabulary.applied(vocabulary):
         return _convert(path, password, ocr, ocr_engine, ocr_settings)
 
 

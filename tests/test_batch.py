@@ -18,6 +18,7 @@ import perfdecl
 import perfdecl.batch as batch
 from perfdecl.batch import Options, Progress, Summary, run_batch
 from perfdecl.cli import main
+from perfdecl.errors import ExitCode
 
 from samplecases import SAMPLES
 
@@ -71,7 +72,7 @@ def test_hang_crash_and_bug_become_error_records(tmp_path, monkeypatch, capsys):
     start = time.monotonic()
     # 5 s: a fresh worker on a cold machine (imports, first .pyc compile) takes over 1 s for seed
     assert main(["convert", str(src), "-o", str(out), "--timeout", "5", "--jobs", "2",
-                 "--format", "json,csv"]) == 1
+                 "--format", "json,csv"]) == ExitCode.error  # failures of several kinds
     assert time.monotonic() - start < 60  # soft limit 5 s, hard kill at 10 s
     assert _errors(out) == {"hang.pdf": ("convert", "timeout"), "deaf.pdf": ("convert", "timeout"),
                             "crash.pdf": ("convert", "worker_crashed"),
@@ -93,7 +94,7 @@ def test_verbose_logs_the_traceback(tmp_path, monkeypatch, capsys):
     src = tmp_path / "in"
     src.mkdir()
     shutil.copy(SAMPLES / "seed.pdf", src / "bug.pdf")
-    assert main(["convert", str(src), "-o", str(tmp_path / "out"), "--verbose", "--jobs", "1"]) == 1
+    assert main(["convert", str(src), "-o", str(tmp_path / "out"), "--verbose", "--jobs", "1"]) == ExitCode.internal_error
     err = capsys.readouterr().err
     assert "Traceback" in err and "ZeroDivisionError" in err
 
@@ -304,7 +305,7 @@ def test_two_jobs_give_the_same_bytes_as_one(tmp_path):
     for jobs in ("1", "2"):
         out = tmp_path / f"out{jobs}"
         assert main(["convert", str(src), "-o", str(out), "-j", jobs, "-q",
-                     "--format", "json,jsonl,csv,xlsx,parquet"]) == 1
+                     "--format", "json,jsonl,csv,xlsx,parquet"]) == ExitCode.corrupt_pdf
         outs.append({p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()})
     assert outs[0] == outs[1]
     files = [f["file"] for f in _table(tmp_path / "out2", "forms")]
@@ -361,7 +362,7 @@ def test_progress_redraws_one_line_on_a_terminal():
 def test_quiet_prints_only_errors(tmp_path, capsys):
     src = _samples(tmp_path, ("seed",))
     (src / "x.pdf").write_bytes(b"nope")
-    assert main(["convert", str(src), "-o", str(tmp_path / "out"), "-q"]) == 1
+    assert main(["convert", str(src), "-o", str(tmp_path / "out"), "-q"]) == ExitCode.not_a_pdf
     err = capsys.readouterr().err
     assert err.strip().splitlines() == [f"error: {src / 'x.pdf'}: [open/not_a_pdf] not a PDF: "
                                         "the file does not start with %PDF"]

@@ -31,6 +31,7 @@ import pytest
 import perfdecl.batch as batch
 from perfdecl.batch import Options, run_batch
 from perfdecl.cli import main
+from perfdecl.errors import ExitCode
 from perfdecl.extract.chars import dedupe_overprint
 
 import hostile_inputs as gen
@@ -161,7 +162,7 @@ def test_undecodable_names_are_kept_in_every_record(tmp_path):
     args = [str(src), "-o", str(out), "--format", "json,jsonl,csv,xlsx,parquet", "--jobs", "2"]
     run = run_cli(["convert", *args])
     _no_traceback(run)
-    assert run.code == 1
+    assert run.code == ExitCode.not_a_pdf
     # errors.csv: the name readable, each undecodable byte as \xNN
     assert _errors(out) == {str(src) + "/\\xb2\\xe2\\xca\\xd4/bad\\xff.pdf": ("open", "not_a_pdf")}
     # the JSON under the name's own bytes, its `file` the same name
@@ -192,7 +193,7 @@ def test_undecodable_names_are_kept_in_every_record(tmp_path):
     assert sorted(os.fsencode(e["file"]) for e in _journal(out)) == [b"zz_first.json",
                                                                       b"\xd6\xd0-seed.json"]
     run = run_cli(["convert", *args])
-    assert run.code == 1 and "0 converted, 2 skipped (unchanged), 1 failed" in run.err
+    assert run.code == ExitCode.not_a_pdf and "0 converted, 2 skipped (unchanged), 1 failed" in run.err
     # the terminal shows the escaped name, never the raw bytes
     assert "error: " + str(src) + "/\\xb2\\xe2\\xca\\xd4/bad\\xff.pdf: [open/not_a_pdf]" in run.err
 
@@ -223,7 +224,7 @@ def test_unreadable_folder_and_file_are_error_records(tmp_path):
         os.chmod(src / "locked", 0o755)
         os.chmod(src / "open" / "secret.pdf", 0o644)
     _no_traceback(run)
-    assert run.code == 1
+    assert run.code == ExitCode.error  # failures of several kinds
     assert _errors(out) == {str(src / "locked"): ("list", "unreadable_folder"),
                             str(src / "open" / "secret.pdf"): ("open", "unreadable_file")}
     rows = {r["file"]: r["message"] for r in _error_rows(out)}
@@ -239,7 +240,7 @@ def test_a_path_past_255_bytes_is_an_error_record(tmp_path):
     out = tmp_path / "out"
     run = run_cli(["convert", str(tmp_path / "seed.pdf"), str(too_long), "-o", str(out)])
     _no_traceback(run)
-    assert run.code == 1
+    assert run.code == ExitCode.unreadable_file
     assert _errors(out) == {str(too_long): ("open", "unreadable_file")}
     assert (out / "seed.json").exists()
 
@@ -261,7 +262,7 @@ def test_memory_bombs_become_records_and_the_batch_goes_on(tmp_path):
     run = run_cli(["convert", str(src), "-o", str(out), "--format", "json,csv", "--jobs", "2",
                    "--timeout", "60"])
     _no_traceback(run)
-    assert run.code == 1
+    assert run.code == ExitCode.error  # failures of several kinds
     assert {Path(k).name: v for k, v in _errors(out).items()} == {
         "a_huge_page.pdf": ("extract", "page_too_large"),
         "b_png.png": ("extract", "page_too_large"),
@@ -292,7 +293,7 @@ def test_a_worker_past_its_memory_limit_is_replaced(tmp_path):
     run = run_cli(["convert", str(src), "-o", str(out), "--format", "json,csv", "--jobs", "1",
                    "--max-memory", "300"])
     _no_traceback(run)
-    assert run.code == 1
+    assert run.code == ExitCode.out_of_memory
     assert {Path(k).name: v for k, v in _errors(out).items()} == {
         "a_scan.pdf": ("convert", "out_of_memory")}
     assert _error_rows(out)[0]["message"] == ("the conversion took more than the worker's memory "
@@ -340,7 +341,7 @@ def test_a_page_of_100000_identical_glyphs_converts_in_seconds(tmp_path):
     out = tmp_path / "out"
     run = run_cli(["convert", str(tmp_path / "zeros.pdf"), "-o", str(out), "--timeout", "60"])
     _no_traceback(run)
-    assert run.code == 1
+    assert run.code == ExitCode.no_form_found
     assert _errors(out) == {str(tmp_path / "zeros.pdf"): ("normalize", "no_form_found")}
     assert run.seconds < 40
     assert run.peak_kb < MAX_RSS_KB
@@ -506,7 +507,7 @@ def test_a_full_disk_gives_a_record_and_leaves_nothing_behind(tmp_path):
     # the document (about 30 KB) does not fit: a record, the batch goes on
     run = run_cli(["convert", str(src), "-o", str(out)], fsize=8 * 1024)
     _no_traceback(run)
-    assert run.code == 1
+    assert run.code == ExitCode.write_failed
     assert _errors(out) == {str(src / "seed.pdf"): ("write", "write_failed")}
     assert _error_rows(out)[0]["message"] == "cannot write seed.json: File too large"
     assert sorted(p.name for p in out.iterdir()) == [".perfdecl", "errors.csv"]
@@ -516,7 +517,7 @@ def test_a_full_disk_gives_a_record_and_leaves_nothing_behind(tmp_path):
         shutil.copy(SAMPLES / "seed.pdf", src / f"seed{i}.pdf")
     run = run_cli(["convert", str(src), "-o", str(out), "--format", "json,csv"], fsize=40 * 1024)
     _no_traceback(run)
-    assert run.code == 1
+    assert run.code == ExitCode.write_failed
     assert f"perfdecl: cannot write the output in {out}: File too large; unfinished files " \
            "removed, a rerun resumes" in run.err
     assert not [p for p in out.rglob("*") if p.name.startswith(".perfdecl-")]
@@ -551,7 +552,7 @@ def test_a_really_full_disk_gives_write_failed(tmp_path):
                           "convert", str(tmp_path / "seed.pdf")], capture_output=True, timeout=120)
     assert run.returncode == 0, run.stderr.decode()
     result = json.loads(run.stdout)
-    assert result["code"] == 1 and "Traceback" not in result["err"]
+    assert result["code"] == ExitCode.write_failed and "Traceback" not in result["err"]
     rows = list(csv.DictReader(io.StringIO(result["errors"])))
     assert [(r["file"], r["stage"], r["code"], r["message"]) for r in rows] == [
         (str(tmp_path / "seed.pdf"), "write", "write_failed",
@@ -595,7 +596,7 @@ def test_terminal_codes_in_names_are_shown_escaped(tmp_path):
     (src / name).write_bytes(b"not a pdf")
     out = tmp_path / "out"
     run = run_cli(["convert", str(src), "-o", str(out), "--verbose"])
-    assert run.code == 1
+    assert run.code == ExitCode.not_a_pdf
     assert "\x1b" not in run.err and "\r" not in run.err and "\x07" not in run.err
     shown = "x\\x1b[2K\\rperfdecl: 9 file(s): 9 converted\\n\\x1b]0;owned\\x07.pdf"
     assert f"error: {src}/{shown}: [open/not_a_pdf] not a PDF: the file does not start with %PDF" \
@@ -631,7 +632,7 @@ def test_a_non_latin1_password_opens_an_rc4_pdf(tmp_path):
     out = tmp_path / "out"
     files = [str(tmp_path / "gbk.pdf"), str(tmp_path / "utf8.pdf")]
     run = run_cli(["convert", *files, "-o", str(out), "--password", "错误"])
-    assert run.code == 1
+    assert run.code == ExitCode.bad_password
     assert _errors(out) == {f: ("open", "bad_password") for f in files}
     run = run_cli(["convert", *files, "-o", str(out), "--password", "密码"])
     assert run.code == 0, run.err
