@@ -7,12 +7,24 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
+
 from perfdecl.extract.grid import Cell, Table
 from perfdecl.models import Document, Form, Indicator, Source, Target
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 SAMPLE_PDFS = sorted(p for p in SAMPLES.glob("*.pdf") if p.with_suffix(".expected.json").exists())
 PROVENANCE = ("page", "bbox", "confidence")
+# the contract's reference output for the seed form, in ../shared beside the repository
+SEED_SPEC = SAMPLES.parent.parent / "shared" / "spec" / "seed-form.expected.json"
+
+
+def seed_spec() -> dict:
+    """shared/spec/seed-form.expected.json; the test is skipped, saying why, where it is not."""
+    if not SEED_SPEC.exists():
+        pytest.skip(f"the contract's seed reference is not at {SEED_SPEC} (../shared beside the "
+                    f"repository)")
+    return json.loads(SEED_SPEC.read_text(encoding="utf-8"))
 
 
 def strip_provenance(doc: dict) -> dict:

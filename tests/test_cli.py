@@ -3,7 +3,6 @@
 import json
 from pathlib import Path
 
-
 from perfdecl.cli import main
 
 from samplecases import SAMPLES, copy_samples, error_records, read_csv
