@@ -38,6 +38,12 @@ def strip_provenance(doc: dict) -> dict:
     return out
 
 
+def expected_forms(sample: str) -> list[dict]:
+    """samples/<sample>.expected.json's forms, without row provenance."""
+    expected = json.loads((SAMPLES / f"{sample}.expected.json").read_text(encoding="utf-8"))
+    return strip_provenance(expected)["forms"]
+
+
 # -- inputs and outputs of a run ----------------------------------------------------------------
 
 def copy_samples(folder: Path, names) -> Path:
