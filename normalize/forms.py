@@ -13,7 +13,7 @@ from dataclasses import replace
 
 from ..extract.grid import Cell, ExtractedDocument, Table, TextLine
 from ..extract.text import clean_text
-from ..models import Form, DocumentWarning
+from ..models import DocumentWarning, Form
 from .amounts import parse_amount
 from .blocks import (BLOCK_READERS, PAIRS, READERS, Block, BlockReader, FormContext, FormDraft,
                      FormParts, IndicatorColumns, MetaReader)
@@ -114,8 +114,8 @@ class FormAssembler:
         if not forms and not parts.projects:
             # a title with nothing of a form under it: no invented records
             warnings.append(DocumentWarning(code="unknown_layout", page=self.draft.title_page,
-                                    message=f"{self.draft.title!r}: no block of a declaration "
-                                            "form was recognised under this title"))
+                                            message=f"{self.draft.title!r}: no block of a declaration "
+                                                    "form was recognised under this title"))
         # a list table: one form per project, under the table's title
         forms += [Form(title=self.meta.title, form_type=self.meta.form_type, year=self.meta.year,
                        **project) for project in parts.projects]
@@ -225,8 +225,8 @@ def normalize_document(doc: ExtractedDocument, file_name: str) -> tuple[list[For
                         for w in form_warnings)
     for item in orphans:
         if isinstance(item, Table):
-            warnings.append(DocumentWarning(code="unknown_layout",
-                                    message="a table stands before any form title; its rows were not read",
-                                    page=item.first_page))
+            warnings.append(DocumentWarning(
+                code="unknown_layout", page=item.first_page,
+                message="a table stands before any form title; its rows were not read"))
     boxes_as_displayed(forms, doc.turns)
     return forms, warnings

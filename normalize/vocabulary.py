@@ -114,8 +114,11 @@ class Vocabulary:
         units = "|".join(sorted(self.budget["units"], key=len, reverse=True))
         unit_labels = "|".join(sorted(self.budget["unit_labels"], key=len, reverse=True))
         self._stated_unit = re.compile(rf"(?:{unit_labels})[:：]?\s*[（(]?({units})(?![\w])")
-        self.level1 = labels({e["label"]: [e["label"], *e.get("synonyms", [])] for e in data["level1"]})
-        self.level2 = labels({e["label"]: [e["label"], *e.get("synonyms", [])] for e in data["level2"]})
+        # synonyms may be left out of an entry a user adds
+        self.level1 = labels({e["label"]: [e["label"], *e.get("synonyms", [])]
+                              for e in data["level1"]})
+        self.level2 = labels({e["label"]: [e["label"], *e.get("synonyms", [])]
+                              for e in data["level2"]})
         self.level1_codes = {e["label"]: e["code"] for e in data["level1"]}
         self.level2_parents = {e["label"]: e["parent"] for e in data["level2"] if "parent" in e}
         self.indicator_values = data["indicator_values"]
@@ -174,7 +177,8 @@ def _file_key(path: str | os.PathLike) -> tuple[str, int, int]:
     try:
         st = os.stat(path)
     except OSError as exc:
-        raise DataFileError(f"cannot read the file: {exc.strerror or exc}", file=os.fspath(path)) from exc
+        raise DataFileError(f"cannot read the file: {exc.strerror or exc}",
+                            file=os.fspath(path)) from exc
     return os.fspath(path), st.st_mtime_ns, st.st_size
 
 

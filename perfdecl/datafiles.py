@@ -3,8 +3,9 @@ checked when a file is loaded, and the merge of a user's vocabulary over the bui
 
 A shape is written with the helpers below: `Table({...})` a table with these keys only,
 `MapOf(t)` a table whose keys are data (words of the form) and whose values are `t`,
-`ListOf(t)`, `TablesOf({...}, key=...)` an array of tables, and the scalar types `str`, `int`,
-`NUMBER` (int or float), `bool`, or a tuple of them. An unknown key or a value of the wrong type is a
+`ListOf(t)`, `TablesOf(Table(...), key=...)` an array of tables, `OneOf(values)` a string from a
+closed set (the contract's codes), and the scalar types `str`, `int`, `NUMBER` (int or float),
+`bool`, or a tuple of them. An unknown key or a value of the wrong type is a
 `DataFileError` naming the file, the key path and, for a key, the likely intended one.
 """
 
@@ -77,13 +78,15 @@ def _type_name(shape) -> str:
 
 
 def _value_name(value) -> str:
+    """A wrong value as an error shows it: `'80' (a string)`, `a table`."""
     if isinstance(value, bool):
         return f"{str(value).lower()} (true or false)"
     if isinstance(value, dict):
         return "a table"
     if isinstance(value, list):
         return "a list"
-    return f"{value!r} ({_type_name(type(value)) if type(value) in (str, int, float) else type(value).__name__})"
+    kind = _type_name(type(value)) if type(value) in (str, int, float) else type(value).__name__
+    return f"{value!r} ({kind})"
 
 
 def _scalar_ok(value, shape) -> bool:

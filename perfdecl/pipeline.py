@@ -17,7 +17,7 @@ from . import limits as _limits
 from .errors import InputFileError, NoFormFoundError, OcrRequiredError, PerfdeclError
 from .extract.ocr.document import OCR_MODES, OcrReport, extract_document
 from .extract.ocr.render import IMAGE_SUFFIXES
-from .models import Document, Source, DocumentWarning
+from .models import Document, DocumentWarning, Source
 from .normalize import vocabulary as _vocabulary
 from .normalize.forms import normalize_document
 from .settings import check_ocr_settings
@@ -79,7 +79,7 @@ def _convert(path, password, ocr, ocr_engine, ocr_settings) -> Document:
             file=str(path))
     warnings = [
         DocumentWarning(code="ocr_required", message="the page has no usable text layer and was not read",
-                page=p)
+                        page=p)
         for p in extracted.unusable_pages
     ]
     forms, form_warnings = normalize_document(extracted, path.name)
@@ -113,8 +113,8 @@ def ocr_warnings(report: OcrReport, forms) -> list[DocumentWarning]:
     for page, text, conf, _bbox in report.low_confidence:
         shown = text if len(text) <= 60 else text[:57] + "…"
         out.append(DocumentWarning(code="low_ocr_confidence",
-                           message=f"page {page}: {shown!r} read with confidence {conf:.2f}",
-                           page=page))
+                                   message=f"page {page}: {shown!r} read with confidence {conf:.2f}",
+                                   page=page))
     return out
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from ...extract.grid import Cell, Table
 from ...extract.text import clean_text
-from ...models import BudgetItem, Indicator, Target, DocumentWarning
+from ...models import BudgetItem, DocumentWarning, Indicator, Target
 from ..amounts import bracket_unit, parse_amount
 from ..cells import cell_text, row_provenance
 from ..targets import parse_target
@@ -297,9 +297,9 @@ class IndicatorTable:
             if text in self._unknown:
                 return text, "other"
             self._unknown.add(text)
-            self.warnings.append(DocumentWarning(code="unknown_label",
-                                         message=f"indicator label {text!r} matches no known label",
-                                         page=page))
+            self.warnings.append(DocumentWarning(
+                code="unknown_label", message=f"indicator label {text!r} matches no known label",
+                page=page))
             return text, "other"
         return m.key, codes[m.key]
 
