@@ -5,25 +5,29 @@ from .document import (
     BudgetItem,
     Deadline,
     Document,
+    DocumentWarning,
     Fact,
     Form,
     Indicator,
     Source,
     Target,
     Task,
-    Warning,
 )
+
+# The old name of DocumentWarning, for normalize/checks.py only until its rework (issue 15 item 1,
+# another branch) imports the new one; then this line goes. Not exported.
+Warning = DocumentWarning  # noqa: A001
 
 __all__ = [
     "SCHEMA_VERSION",
     "BudgetItem",
     "Deadline",
     "Document",
+    "DocumentWarning",
     "Fact",
     "Form",
     "Indicator",
     "Source",
     "Target",
     "Task",
-    "Warning",
 ]

@@ -122,7 +122,12 @@ class Form(_Record):
     facts: list[Fact] = Field(default_factory=list)  # added: 基本信息 figures
 
 
-class Warning(_Record):
+# A problem that did not stop extraction: the contract's `Warning`, named so as not to shadow
+# Python's builtin. (A comment, not a docstring: a docstring would enter the JSON Schema.)
+class DocumentWarning(_Record):
+    __qualname__ = "Warning"  # the JSON Schema's $defs key
+    model_config = ConfigDict(title="Warning")
+
     code: str
     message: str
     page: int | None = None
@@ -143,4 +148,4 @@ class Document(_Record):
     schema_version: Literal["1"] = SCHEMA_VERSION
     source: Source
     forms: list[Form] = Field(default_factory=list)
-    warnings: list[Warning] = Field(default_factory=list)
+    warnings: list[DocumentWarning] = Field(default_factory=list)

@@ -13,7 +13,7 @@ from dataclasses import replace
 
 from ..extract.grid import Cell, ExtractedDocument, Table, TextLine
 from ..extract.text import clean_text
-from ..models import Form, Warning
+from ..models import DocumentWarning, Form
 from .amounts import parse_amount
 from .blocks import (BLOCK_READERS, PAIRS, READERS, Block, BlockReader, FormContext, FormDraft,
                      FormParts, IndicatorColumns, MetaReader)
@@ -92,7 +92,7 @@ class FormAssembler:
                                for key, classes in BLOCK_READERS.items()}
         self.block: Block | None = None
 
-    def build(self) -> tuple[list[Form], list[Warning]]:
+    def build(self) -> tuple[list[Form], list[DocumentWarning]]:
         pages = {self.draft.title_page}
         for item in self.draft.items:
             if isinstance(item, Table):
@@ -113,9 +113,9 @@ class FormAssembler:
         warnings = parts.warnings
         if not forms and not parts.projects:
             # a title with nothing of a form under it: no invented records
-            warnings.append(Warning(code="unknown_layout", page=self.draft.title_page,
-                                    message=f"{self.draft.title!r}: no block of a declaration "
-                                            "form was recognised under this title"))
+            warnings.append(DocumentWarning(code="unknown_layout", page=self.draft.title_page,
+                                            message=f"{self.draft.title!r}: no block of a declaration "
+                                                    "form was recognised under this title"))
         # a list table: one form per project, under the table's title
         forms += [Form(title=self.meta.title, form_type=self.meta.form_type, year=self.meta.year,
                        **project) for project in parts.projects]
@@ -206,15 +206,15 @@ class FormAssembler:
             reader.feed(table, r, cells)
 
 
-def normalize_document(doc: ExtractedDocument, file_name: str) -> tuple[list[Form], list[Warning]]:
+def normalize_document(doc: ExtractedDocument, file_name: str) -> tuple[list[Form], list[DocumentWarning]]:
     drafts, orphans = split_forms(doc)
     forms: list[Form] = []
-    warnings: list[Warning] = []
+    warnings: list[DocumentWarning] = []
     for draft in drafts:
         built, form_warnings = FormAssembler(draft, file_name).build()
         offset = len(forms)  # the assembler counts its own forms from 0
         if not draft.title_recognised and built:
-            warnings.append(Warning(
+            warnings.append(DocumentWarning(
                 code="title_not_recognised", page=draft.title_page, form_index=offset,
                 message=f"no known form title above the indicator table; read as a form titled "
                         f"{draft.title!r}" if draft.title else
@@ -225,8 +225,8 @@ def normalize_document(doc: ExtractedDocument, file_name: str) -> tuple[list[For
                         for w in form_warnings)
     for item in orphans:
         if isinstance(item, Table):
-            warnings.append(Warning(code="unknown_layout",
-                                    message="a table stands before any form title; its rows were not read",
-                                    page=item.first_page))
+            warnings.append(DocumentWarning(
+                code="unknown_layout", page=item.first_page,
+                message="a table stands before any form title; its rows were not read"))
     boxes_as_displayed(forms, doc.turns)
     return forms, warnings

@@ -1,16 +1,23 @@
-"""Load the label vocabulary (labels.toml) and match printed labels against it with rapidfuzz."""
+"""Load the label vocabulary (labels.toml, and a user's files merged over it) and match printed
+labels against it with rapidfuzz. The format and the merge: docs/vocabulary.md."""
 
 from __future__ import annotations
 
+import os
 import re
-import tomllib
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 from rapidfuzz import fuzz, process
 
+from ..datafiles import VOCABULARY_SHAPE, closest, load_toml, merge
+from ..errors import DataFileError
 from ..extract.text import clean_text
+
+LABELS_PATH = Path(__file__).with_name("labels.toml")
 
 _TRAILING_BRACKETS = re.compile(r"[（(][^（）()]*[）)]$")
 
@@ -84,8 +91,11 @@ class IndicatorLabel:
 
 
 class Vocabulary:
-    def __init__(self, data: dict):
+    """The labels perfdecl looks for; `files` are the TOML files it was read from, built-in first."""
+
+    def __init__(self, data: dict, files: Sequence[str] = ()):
         self.data = data
+        self.files = tuple(files)
         score = data["matching"]["min_score"]
         splits = data["matching"].get("split_characters", {})
 
@@ -104,8 +114,11 @@ class Vocabulary:
         units = "|".join(sorted(self.budget["units"], key=len, reverse=True))
         unit_labels = "|".join(sorted(self.budget["unit_labels"], key=len, reverse=True))
         self._stated_unit = re.compile(rf"(?:{unit_labels})[:：]?\s*[（(]?({units})(?![\w])")
-        self.level1 = labels({e["label"]: [e["label"], *e["synonyms"]] for e in data["level1"]})
-        self.level2 = labels({e["label"]: [e["label"], *e["synonyms"]] for e in data["level2"]})
+        # synonyms may be left out of an entry a user adds
+        self.level1 = labels({e["label"]: [e["label"], *e.get("synonyms", [])]
+                              for e in data["level1"]})
+        self.level2 = labels({e["label"]: [e["label"], *e.get("synonyms", [])]
+                              for e in data["level2"]})
         self.level1_codes = {e["label"]: e["code"] for e in data["level1"]}
         self.level2_parents = {e["label"]: e["parent"] for e in data["level2"] if "parent" in e}
         self.indicator_values = data["indicator_values"]
@@ -152,7 +165,58 @@ class Vocabulary:
         return "department" if any(w in t for w in self.titles["department_words"]) else "project"
 
 
-@lru_cache(maxsize=1)
+def load_vocabulary(*user_files: str | os.PathLike) -> Vocabulary:
+    """The built-in vocabulary with each user file merged over it, in order (lists extend, tables
+    merge, scalars replace; a [[level1]]/[[level2]] entry with a known label adds to that entry).
+    Raises `DataFileError` naming the file and key for a key or value its shape does not allow."""
+    return _loaded(tuple(_file_key(f) for f in user_files))
+
+
+def _file_key(path: str | os.PathLike) -> tuple[str, int, int]:
+    """A user file as a cache key: an edited file is read again."""
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        raise DataFileError(f"cannot read the file: {exc.strerror or exc}",
+                            file=os.fspath(path)) from exc
+    return os.fspath(path), st.st_mtime_ns, st.st_size
+
+
+@lru_cache(maxsize=8)
+def _loaded(user_files: tuple[tuple[str, int, int], ...]) -> Vocabulary:
+    data = builtin = load_toml(LABELS_PATH, VOCABULARY_SHAPE)
+    added = []
+    for path, _mtime, _size in user_files:
+        extra = load_toml(path, VOCABULARY_SHAPE, whole=False)
+        data = merge(data, extra, VOCABULARY_SHAPE, file=path)
+        added.append((path, extra))
+    parents = [e["label"] for e in data["level1"]]
+    for path, extra in [(str(LABELS_PATH), builtin), *added]:
+        for i, entry in enumerate(extra.get("level2", [])):
+            parent = entry.get("parent")
+            if parent is not None and parent not in parents:
+                guess = closest(parent, parents)
+                hint = f"; did you mean {guess!r}?" if guess else ""
+                raise DataFileError(f"level2[{i}].parent {parent!r} is no [[level1]] label{hint}",
+                                    file=path, key=f"level2[{i}].parent", suggestion=guess)
+    return Vocabulary(data, [str(LABELS_PATH), *(p for p, _, _ in user_files)])
+
+
+_active: Vocabulary | None = None
+
+
 def vocabulary() -> Vocabulary:
-    with (Path(__file__).parent / "labels.toml").open("rb") as fh:
-        return Vocabulary(tomllib.load(fh))
+    """The vocabulary in force: the built-in one, or a user's while `applied` holds it."""
+    return _active if _active is not None else _loaded(())
+
+
+@contextmanager
+def applied(user_files: Sequence[str | os.PathLike] | None) -> Iterator[Vocabulary]:
+    """The built-in vocabulary with `user_files` merged over it, in force while converting a file."""
+    global _active
+    before = _active
+    _active = load_vocabulary(*user_files) if user_files else None
+    try:
+        yield vocabulary()
+    finally:
+        _active = before

@@ -1,8 +1,9 @@
 """Command line: `perfdecl convert PATH... -o OUT [--format json,csv] [--jobs N]`, `perfdecl schema`,
 `perfdecl compare OLD NEW [--json]`.
 
-Exit status: 0 every file converted (or unchanged since the last run), 1 some file failed (after
-converting all the others), 2 bad usage, 130 interrupted.
+Exit status (`perfdecl.errors.ExitCode`, table in the README): 0 every file converted (or unchanged
+since the last run); when files failed (after converting all the others), the code of their error if
+they all failed the same way (8: no form found), else 1; 2 bad usage; 130 interrupted.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from pathlib import Path
 # Only what the parser needs is imported here: `perfdecl --help` starts in a fraction of the time
 # the pipeline's imports take (pdfplumber, pydantic); `convert` imports the batch when it runs.
 from . import __version__, compare
-from .errors import InputFileError, UnreadableFolderError
+from .errors import (DataFileError, ExitCode, InputFileError, UnreadableFolderError,
+                     batch_exit_code)
 from .extract.ocr import OCR_MODES
 from .extract.ocr.render import IMAGE_SUFFIXES
 from .limits import LIMITS, MAX_TIMEOUT, default_jobs
@@ -139,6 +141,9 @@ def build_parser() -> argparse.ArgumentParser:
                            "reported, folders are not searched for images)")
     conv.add_argument("--ocr-engine", metavar="NAME", default=None,
                       help="OCR engine (default: the pipeline's, rapidocr; or tesseract)")
+    conv.add_argument("--vocabulary", action="append", metavar="FILE", default=[],
+                      help="your own labels (TOML, see docs/vocabulary.md), merged over the "
+                           "built-in vocabulary; repeatable, later files over earlier ones")
     conv.add_argument("-v", "--verbose", action="store_true",
                       help="log every file, and the traceback of internal errors")
     conv.add_argument("-q", "--quiet", action="store_true", help="no progress and no summary; only errors")
@@ -149,27 +154,37 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run_convert(args: argparse.Namespace) -> int:
     from .batch import Options, Progress, run_batch
+    from .normalize.vocabulary import load_vocabulary
 
     listing_errors: list[dict] = []
     inputs = find_inputs(args.paths, images=args.ocr != "never", errors=listing_errors)
     if not inputs and not listing_errors:
         print("perfdecl: no PDF found in the given paths", file=sys.stderr)
-        return 2
+        return ExitCode.bad_usage
     unknown = _unknown_engine(args.ocr_engine)
     if unknown:
         print(f"perfdecl: {shown(unknown)}", file=sys.stderr)
-        return 2
+        return ExitCode.bad_usage
     extra = {"ocr": args.ocr, "ocr_engine": args.ocr_engine}
+    if args.vocabulary:
+        try:  # a typo is found once, here, not in every file
+            load_vocabulary(*args.vocabulary)
+        except DataFileError as exc:
+            print(f"perfdecl: {shown(exc.message)}", file=sys.stderr)
+            return ExitCode.bad_data_file
+        extra["vocabulary"] = [os.path.abspath(f) for f in args.vocabulary]
     limits = {"memory_mb": args.max_memory} if args.max_memory else {}
     opts = Options(out=args.output, formats=args.format, password=args.password,
-                   timeout=args.timeout or None, force=args.force, convert_kwargs=extra,
+                   # the resume journal does not record the vocabulary: convert every file again
+                   timeout=args.timeout or None, force=args.force or bool(args.vocabulary),
+                   convert_kwargs=extra,
                    limits=limits)
     try:
         args.output.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         print(f"perfdecl: cannot create the output folder {shown(args.output)}: {exc.strerror}",
               file=sys.stderr)
-        return 2
+        return ExitCode.bad_usage
     progress = None if args.quiet else Progress(sys.stderr)
     # SIGTERM (a job scheduler stopping the run) is handled as Ctrl-C is: workers stopped, spool
     # and unfinished files removed, the journal kept (SIGKILL cannot be: the next run cleans up)
@@ -182,7 +197,7 @@ def run_convert(args: argparse.Namespace) -> int:
             progress.close()
         print("perfdecl: interrupted; files converted so far are in place, a rerun resumes",
               file=sys.stderr)
-        return 143 if isinstance(exc, Terminated) else 130
+        return ExitCode.terminated if isinstance(exc, Terminated) else ExitCode.interrupted
     except OSError as exc:  # the output cannot be written (disk full, permissions)
         if progress is not None:
             progress.close()
@@ -190,7 +205,7 @@ def run_convert(args: argparse.Namespace) -> int:
         print(f"perfdecl: cannot write the output in {shown(args.output)}: "
               f"{shown(exc.strerror or exc)}; unfinished files removed, a rerun resumes",
               file=sys.stderr)
-        return 1
+        return ExitCode.write_failed
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
@@ -204,7 +219,7 @@ def run_convert(args: argparse.Namespace) -> int:
     if len(summary.errors) > SHOWN_ERRORS:
         print(f"error: … {len(summary.errors) - SHOWN_ERRORS} more in "
               f"{shown(args.output / 'errors.csv')}", file=sys.stderr)
-    return 1 if summary.errors else 0
+    return batch_exit_code(e["code"] for e in summary.errors)
 
 
 class Terminated(KeyboardInterrupt):

@@ -1,6 +1,6 @@
 """Which records (budget items, tasks, indicators) each warning of a document is about.
 
-A Warning names its form and page but not its row, so the rows are found from what the warning's
+A warning names its form and page but not its row, so the rows are found from what the warning's
 message quotes: the budget groups a sum check compares, the indicator a target check names, the
 cell text an OCR warning read. Used by the flat tables (`warning_codes` column), the XLSX
 highlight and the review page (a warning links to its rows, a row is coloured by its warnings).

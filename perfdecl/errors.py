@@ -1,7 +1,52 @@
-"""Typed errors. Each names the stage that failed and has its own exit code, so that a batch can
-report (file, stage, code, message) and scripts can tell failures apart."""
+"""Typed errors. Each names the stage that failed and has its own exit code (`ExitCode`), so that a
+batch can report (file, stage, code, message) and scripts can tell failures apart."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """The exit status of `perfdecl convert`; a failure's member is named as its error `code`.
+
+    A batch whose files all converted exits `ok`. When files failed, it exits with their error's
+    code if they all failed the same way, and with `error` if they failed in different ways (the
+    run still converted every other file; errors.csv lists each failure)."""
+
+    ok = 0
+    error = 1  # files failed in different ways, or a failure without a code of its own
+    bad_usage = 2  # bad arguments, no input found, an unknown OCR engine
+    unreadable_file = 3
+    not_a_pdf = 4
+    encrypted_pdf = 5
+    corrupt_pdf = 6
+    ocr_required = 7
+    no_form_found = 8
+    timeout = 9
+    worker_crashed = 10
+    internal_error = 11
+    ocr_engine_unavailable = 12
+    bad_image = 13
+    bad_password = 14
+    page_too_large = 15
+    out_of_memory = 16
+    unreadable_folder = 17
+    write_failed = 18
+    bad_data_file = 19
+    bad_settings = 20
+    interrupted = 130  # Ctrl-C
+    terminated = 143  # SIGTERM
+
+
+def batch_exit_code(error_codes: Iterable[str]) -> ExitCode:
+    """The exit status of a batch from the `code` of each failed file (none: `ok`)."""
+    codes = set(error_codes)
+    if not codes:
+        return ExitCode.ok
+    if len(codes) == 1:
+        return ExitCode.__members__.get(codes.pop(), ExitCode.error)
+    return ExitCode.error
 
 
 class PerfdeclError(Exception):
@@ -9,7 +54,11 @@ class PerfdeclError(Exception):
 
     code = "error"
     stage = "convert"
-    exit_code = 1
+    exit_code = ExitCode.error
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls.exit_code = ExitCode[cls.code]  # every error code has its exit status
 
     def __init__(self, message: str, *, file: str | None = None):
         super().__init__(message)
@@ -22,19 +71,16 @@ class InputFileError(PerfdeclError):
 
     code = "unreadable_file"
     stage = "open"
-    exit_code = 3
 
 
 class NotAPdfError(PerfdeclError):
     code = "not_a_pdf"
     stage = "open"
-    exit_code = 4
 
 
 class EncryptedPdfError(PerfdeclError):
     code = "encrypted_pdf"
     stage = "open"
-    exit_code = 5
 
 
 class CorruptPdfError(PerfdeclError):
@@ -42,7 +88,6 @@ class CorruptPdfError(PerfdeclError):
 
     code = "corrupt_pdf"
     stage = "extract"
-    exit_code = 6
 
 
 class OcrRequiredError(PerfdeclError):
@@ -50,7 +95,6 @@ class OcrRequiredError(PerfdeclError):
 
     code = "ocr_required"
     stage = "extract"
-    exit_code = 7
 
 
 class NoFormFoundError(PerfdeclError):
@@ -58,7 +102,6 @@ class NoFormFoundError(PerfdeclError):
 
     code = "no_form_found"
     stage = "normalize"
-    exit_code = 8
 
 
 class ConvertTimeoutError(PerfdeclError):
@@ -66,7 +109,6 @@ class ConvertTimeoutError(PerfdeclError):
 
     code = "timeout"
     stage = "convert"
-    exit_code = 9
 
 
 class WorkerCrashError(PerfdeclError):
@@ -74,7 +116,6 @@ class WorkerCrashError(PerfdeclError):
 
     code = "worker_crashed"
     stage = "convert"
-    exit_code = 10
 
 
 class InternalError(PerfdeclError):
@@ -82,7 +123,6 @@ class InternalError(PerfdeclError):
 
     code = "internal_error"
     stage = "convert"
-    exit_code = 11
 
 
 class OcrEngineError(PerfdeclError):
@@ -90,7 +130,6 @@ class OcrEngineError(PerfdeclError):
 
     code = "ocr_engine_unavailable"
     stage = "extract"
-    exit_code = 12
 
 
 class ImageReadError(PerfdeclError):
@@ -98,7 +137,6 @@ class ImageReadError(PerfdeclError):
 
     code = "bad_image"
     stage = "open"
-    exit_code = 13
 
 
 class BadPasswordError(EncryptedPdfError):
@@ -106,7 +144,6 @@ class BadPasswordError(EncryptedPdfError):
 
     code = "bad_password"
     stage = "open"
-    exit_code = 14
 
 
 class PageTooLargeError(PerfdeclError):
@@ -115,7 +152,6 @@ class PageTooLargeError(PerfdeclError):
 
     code = "page_too_large"
     stage = "extract"
-    exit_code = 15
 
 
 class OutOfMemoryError(PerfdeclError):
@@ -124,7 +160,6 @@ class OutOfMemoryError(PerfdeclError):
 
     code = "out_of_memory"
     stage = "convert"
-    exit_code = 16
 
 
 class UnreadableFolderError(PerfdeclError):
@@ -133,7 +168,6 @@ class UnreadableFolderError(PerfdeclError):
 
     code = "unreadable_folder"
     stage = "list"
-    exit_code = 17
 
 
 class OutputWriteError(PerfdeclError):
@@ -141,4 +175,31 @@ class OutputWriteError(PerfdeclError):
 
     code = "write_failed"
     stage = "write"
-    exit_code = 18
+
+
+class DataFileError(PerfdeclError):
+    """A data file (labels.toml, targets.toml, repairs.toml, a user's `--vocabulary`) cannot be
+    read or has a key or value its shape does not allow. `key` is the key path (`level1[5].code`),
+    `suggestion` the likely intended key where one is close."""
+
+    code = "bad_data_file"
+    stage = "load"
+
+    def __init__(self, message: str, *, file: str | None = None, key: str | None = None,
+                 suggestion: str | None = None):
+        super().__init__(f"{file}: {message}" if file else message, file=file)
+        self.key = key
+        self.suggestion = suggestion
+
+
+class SettingsError(PerfdeclError, ValueError):
+    """A settings dict (`ocr_settings`, `limits`, review settings) holds a key perfdecl does not
+    know (`{"engine": {"thread": 2}}`); `suggestion` is the likely intended key."""
+
+    code = "bad_settings"
+    stage = "settings"
+
+    def __init__(self, message: str, *, key: str | None = None, suggestion: str | None = None):
+        super().__init__(message)
+        self.key = key
+        self.suggestion = suggestion

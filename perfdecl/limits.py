@@ -14,6 +14,7 @@ import zlib
 from contextlib import contextmanager
 
 from .errors import PageTooLargeError
+from .settings import SettingsShape, check_settings
 
 LIMITS: dict = {
     # pixels one page may be rendered at for OCR (width x height at the OCR dpi), and pixels one
@@ -47,13 +48,9 @@ _active: dict = dict(LIMITS)
 
 
 def limits_with(overrides: dict | None) -> dict:
-    """The defaults with a caller's keys on top."""
-    out = dict(LIMITS)
-    for key, value in (overrides or {}).items():
-        if key not in LIMITS:
-            raise KeyError(f"unknown limit {key!r}")
-        out[key] = value
-    return out
+    """The defaults with a caller's keys on top (an unknown key is a `SettingsError`)."""
+    check_settings(overrides, SettingsShape(LIMITS), name="limits")
+    return {**LIMITS, **(overrides or {})}
 
 
 def get(key: str):

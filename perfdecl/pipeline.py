@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
+from collections.abc import Sequence
 from pathlib import Path
 
 from . import limits as _limits
 from .errors import InputFileError, NoFormFoundError, OcrRequiredError, PerfdeclError
 from .extract.ocr.document import OCR_MODES, OcrReport, extract_document
 from .extract.ocr.render import IMAGE_SUFFIXES
-from .models import Document, Source, Warning
+from .models import Document, DocumentWarning, Source
+from .normalize import vocabulary as _vocabulary
 from .normalize.forms import normalize_document
+from .settings import check_ocr_settings
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +45,8 @@ def _open(path: Path) -> str:
 
 def convert(path: str | Path, *, password: str | None = None, ocr: str = "auto",
             ocr_engine: str | None = None, ocr_settings: dict | None = None,
-            limits: dict | None = None) -> Document:
+            limits: dict | None = None,
+            vocabulary: Sequence[str | os.PathLike] | None = None) -> Document:
     """Convert one PDF (or page image) into the contract Document. Raises a `PerfdeclError` if it
     cannot be read.
 
@@ -51,9 +56,12 @@ def convert(path: str | Path, *, password: str | None = None, ocr: str = "auto",
     "rapidocr" (default) or "tesseract". `ocr_settings`: overrides of
     `perfdecl.extract.ocr.OCR_SETTINGS` (dpi, thresholds, engine settings). `limits`: overrides
     of `perfdecl.limits.LIMITS` (pixels per page and image, bytes per stream); a file past them
-    raises `PageTooLargeError`.
+    raises `PageTooLargeError`. A key these dicts do not know raises `SettingsError`.
+    `vocabulary`: the user's label files (TOML, docs/vocabulary.md), merged in order over the
+    built-in labels.toml; a bad one raises `DataFileError`.
     """
-    with _limits.applied(limits):
+    check_ocr_settings(ocr_settings, ocr_engine)
+    with _limits.applied(limits), _vocabulary.applied(vocabulary):
         return _convert(path, password, ocr, ocr_engine, ocr_settings)
 
 
@@ -70,8 +78,8 @@ def _convert(path, password, ocr, ocr_engine, ocr_settings) -> Document:
             "no page has a usable text layer (scanned or (cid:NNN) glyphs); OCR is needed",
             file=str(path))
     warnings = [
-        Warning(code="ocr_required", message="the page has no usable text layer and was not read",
-                page=p)
+        DocumentWarning(code="ocr_required", message="the page has no usable text layer and was not read",
+                        page=p)
         for p in extracted.unusable_pages
     ]
     forms, form_warnings = normalize_document(extracted, path.name)
@@ -85,7 +93,7 @@ def _convert(path, password, ocr, ocr_engine, ocr_settings) -> Document:
     )
 
 
-def ocr_warnings(report: OcrReport, forms) -> list[Warning]:
+def ocr_warnings(report: OcrReport, forms) -> list[DocumentWarning]:
     """`ocr_repaired` for every cell a repair rule changed (repaired amounts checked against the
     budget sums), `low_ocr_confidence` for every cell or line read below the threshold."""
     if not report.repairs and not report.low_confidence:
@@ -93,7 +101,7 @@ def ocr_warnings(report: OcrReport, forms) -> list[Warning]:
     from .extract.ocr.repair import check_repaired_sums
 
     sums = check_repaired_sums(forms, report.repairs)
-    out: list[Warning] = []
+    out: list[DocumentWarning] = []
     for k, rep in enumerate(report.repairs):
         conf = "n/a" if rep.confidence is None else f"{rep.confidence:.2f}"
         before, after = _changed_part(rep.before, rep.after)
@@ -101,12 +109,12 @@ def ocr_warnings(report: OcrReport, forms) -> list[Warning]:
                f"({', '.join(rep.rules)}; confidence {conf})")
         if k in sums:
             msg += f"; {sums[k]}"
-        out.append(Warning(code="ocr_repaired", message=msg, page=rep.page))
+        out.append(DocumentWarning(code="ocr_repaired", message=msg, page=rep.page))
     for page, text, conf, _bbox in report.low_confidence:
         shown = text if len(text) <= 60 else text[:57] + "…"
-        out.append(Warning(code="low_ocr_confidence",
-                           message=f"page {page}: {shown!r} read with confidence {conf:.2f}",
-                           page=page))
+        out.append(DocumentWarning(code="low_ocr_confidence",
+                                   message=f"page {page}: {shown!r} read with confidence {conf:.2f}",
+                                   page=page))
     return out
 
 

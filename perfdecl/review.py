@@ -26,6 +26,7 @@ from urllib.parse import quote
 from .concerns import OCR_CODES, RECORD_TABLES, find_concerns
 from .models import Document, Form
 from .names import readable
+from .settings import SettingsShape, check_settings
 from .writers import atomic_write
 
 log = logging.getLogger(__name__)
@@ -60,12 +61,9 @@ def _num(value) -> str:
 
 
 def settings_with(overrides: dict | None) -> dict:
-    out = dict(REVIEW_SETTINGS)
-    for key, value in (overrides or {}).items():
-        if key not in REVIEW_SETTINGS:
-            raise KeyError(f"unknown review setting {key!r}")
-        out[key] = value
-    return out
+    """The defaults with a caller's keys on top (an unknown key is a `SettingsError`)."""
+    check_settings(overrides, SettingsShape(REVIEW_SETTINGS), name="review")
+    return {**REVIEW_SETTINGS, **(overrides or {})}
 
 
 # -- page images -----------------------------------------------------------------------------

@@ -1,6 +1,5 @@
 """Batch runs: worker pool, time limit, crashes, resume, bad inputs, progress and summary."""
 
-import csv
 import hashlib
 import io
 import json
@@ -18,8 +17,10 @@ import perfdecl
 import perfdecl.batch as batch
 from perfdecl.batch import Options, Progress, Summary, run_batch
 from perfdecl.cli import main
+from perfdecl.errors import ExitCode
 
-from samplecases import SAMPLES
+from samplecases import (SAMPLES, copy_samples, error_records, expected_forms, read_csv,
+                         strip_provenance)
 
 real_convert = batch.convert
 
@@ -28,21 +29,8 @@ needs_fork = pytest.mark.skipif(batch._context().get_start_method() != "fork",
                                 reason="workers are not forked on this platform")
 
 
-def _errors(out):
-    text = (out / "errors.csv").read_bytes().decode("utf-8-sig")
-    return {r["file"].rsplit("/", 1)[-1]: (r["stage"], r["code"]) for r in csv.DictReader(io.StringIO(text))}
-
-
-def _table(out, name):
-    return list(csv.DictReader(io.StringIO((out / f"{name}.csv").read_bytes().decode("utf-8-sig"))))
-
-
 def _samples(tmp_path, names=("seed", "zhanjiang_2024")):
-    src = tmp_path / "in"
-    src.mkdir()
-    for n in names:
-        shutil.copy(SAMPLES / f"{n}.pdf", src / f"{n}.pdf")
-    return src
+    return copy_samples(tmp_path / "in", names)
 
 
 def _misbehaving(path, **kwargs):
@@ -71,13 +59,13 @@ def test_hang_crash_and_bug_become_error_records(tmp_path, monkeypatch, capsys):
     start = time.monotonic()
     # 5 s: a fresh worker on a cold machine (imports, first .pyc compile) takes over 1 s for seed
     assert main(["convert", str(src), "-o", str(out), "--timeout", "5", "--jobs", "2",
-                 "--format", "json,csv"]) == 1
+                 "--format", "json,csv"]) == ExitCode.error  # failures of several kinds
     assert time.monotonic() - start < 60  # soft limit 5 s, hard kill at 10 s
-    assert _errors(out) == {"hang.pdf": ("convert", "timeout"), "deaf.pdf": ("convert", "timeout"),
+    assert error_records(out) == {"hang.pdf": ("convert", "timeout"), "deaf.pdf": ("convert", "timeout"),
                             "crash.pdf": ("convert", "worker_crashed"),
                             "bug.pdf": ("convert", "internal_error")}
     assert (out / "seed.json").exists()
-    assert [f["file"] for f in _table(out, "forms")] == ["seed.pdf"]
+    assert [f["file"] for f in read_csv(out, "forms")] == ["seed.pdf"]
     err = capsys.readouterr().err
     assert "Traceback" not in err and "ZeroDivisionError: a bug" in err
     assert "1 converted" in err and "4 failed" in err
@@ -93,7 +81,7 @@ def test_verbose_logs_the_traceback(tmp_path, monkeypatch, capsys):
     src = tmp_path / "in"
     src.mkdir()
     shutil.copy(SAMPLES / "seed.pdf", src / "bug.pdf")
-    assert main(["convert", str(src), "-o", str(tmp_path / "out"), "--verbose", "--jobs", "1"]) == 1
+    assert main(["convert", str(src), "-o", str(tmp_path / "out"), "--verbose", "--jobs", "1"]) == ExitCode.internal_error
     err = capsys.readouterr().err
     assert "Traceback" in err and "ZeroDivisionError" in err
 
@@ -119,21 +107,20 @@ def test_bad_inputs_each_give_one_record(tmp_path):
     out = tmp_path / "out"
     assert main(["convert", str(src), "-o", str(out), "--jobs", "2", "--format", "json,csv"]) == 1
     # an image renamed .pdf is opened as an image (this one is not a decodable picture)
-    assert _errors(out) == {
+    assert error_records(out) == {
         "empty.pdf": ("open", "unreadable_file"), "text.pdf": ("open", "not_a_pdf"),
         "image.pdf": ("open", "bad_image"), "truncated.pdf": ("extract", "corrupt_pdf"),
         "locked.pdf": ("open", "encrypted_pdf"), "long.pdf": ("normalize", "no_form_found"),
     }
     assert sorted(p.name for p in out.glob("*.json")) == ["seed.json"]
-    messages = {r["file"].rsplit("/", 1)[-1]: r["message"] for r in csv.DictReader(
-        io.StringIO((out / "errors.csv").read_bytes().decode("utf-8-sig")))}
+    messages = {r["file"].rsplit("/", 1)[-1]: r["message"] for r in read_csv(out, "errors")}
     assert messages["truncated.pdf"] == ("the PDF cannot be parsed: the file ends before the PDF "
                                          "does (truncated, or cut off in a download)")
     # with the password the encrypted one converts; the others still fail
     assert main(["convert", str(src), "-o", str(out), "--password", "secret", "-q"]) == 1
-    assert "locked.pdf" not in _errors(out)
+    assert "locked.pdf" not in error_records(out)
     locked = json.loads((out / "locked.json").read_text(encoding="utf-8"))
-    assert len(locked["forms"][0]["indicators"]) == 20
+    assert strip_provenance(locked)["forms"] == expected_forms("seed")  # an encrypted copy of seed
 
 
 def test_resume_skips_unchanged_files_and_tables_cover_them(tmp_path, capsys):
@@ -304,10 +291,10 @@ def test_two_jobs_give_the_same_bytes_as_one(tmp_path):
     for jobs in ("1", "2"):
         out = tmp_path / f"out{jobs}"
         assert main(["convert", str(src), "-o", str(out), "-j", jobs, "-q",
-                     "--format", "json,jsonl,csv,xlsx,parquet"]) == 1
+                     "--format", "json,jsonl,csv,xlsx,parquet"]) == ExitCode.corrupt_pdf
         outs.append({p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()})
     assert outs[0] == outs[1]
-    files = [f["file"] for f in _table(tmp_path / "out2", "forms")]
+    files = [f["file"] for f in read_csv(tmp_path / "out2", "forms")]
     assert files == ["seed.pdf", "two_forms.pdf", "two_forms.pdf", "zhanjiang_2023.pdf",
                      "zhanjiang_2024.pdf"]
 
@@ -321,7 +308,7 @@ def test_same_stem_in_two_folders(tmp_path):
     out = tmp_path / "out"
     assert main(["convert", str(src), "-o", str(out), "--format", "json,csv", "-q"]) == 0
     assert sorted(p.name for p in out.glob("*.json")) == ["Form-2.json", "form.json"]
-    paths = {r["path"].replace(os.sep, "/").rsplit("/", 2)[-2] for r in _table(out, "forms")}
+    paths = {r["path"].replace(os.sep, "/").rsplit("/", 2)[-2] for r in read_csv(out, "forms")}
     assert paths == {"a", "b"}
 
 
@@ -361,7 +348,7 @@ def test_progress_redraws_one_line_on_a_terminal():
 def test_quiet_prints_only_errors(tmp_path, capsys):
     src = _samples(tmp_path, ("seed",))
     (src / "x.pdf").write_bytes(b"nope")
-    assert main(["convert", str(src), "-o", str(tmp_path / "out"), "-q"]) == 1
+    assert main(["convert", str(src), "-o", str(tmp_path / "out"), "-q"]) == ExitCode.not_a_pdf
     err = capsys.readouterr().err
     assert err.strip().splitlines() == [f"error: {src / 'x.pdf'}: [open/not_a_pdf] not a PDF: "
                                         "the file does not start with %PDF"]

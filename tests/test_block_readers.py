@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from perfdecl.extract.grid import Cell, Table, TextLine
+from perfdecl.extract.grid import Table, TextLine
 from perfdecl.normalize.blocks import (BLOCK_READERS, PAIRS, READERS, Block, BlockReader,
                                        BudgetReader, FactsReader, FormContext, FormDraft, FormParts,
                                        GoalsReader, IndicatorColumns, IndicatorsReader, MetaReader,
@@ -14,18 +14,7 @@ from perfdecl.normalize.blocks import (BLOCK_READERS, PAIRS, READERS, Block, Blo
 from perfdecl.normalize.forms import FormAssembler
 from perfdecl.normalize.vocabulary import vocabulary
 
-
-def grid(*cells: tuple, n_cols: int) -> Table:
-    """A table of (row, col, text) or (row, col, text, rowspan, colspan) cells on page 1."""
-    made = []
-    for row, col, text, *span in cells:
-        rowspan, colspan = span or (1, 1)
-        made.append(Cell(row=row, col=col, rowspan=rowspan, colspan=colspan, text=text, page=1,
-                         bbox=(100.0 * col, 20.0 * row, 100.0 * (col + colspan),
-                               20.0 * (row + rowspan))))
-    n_rows = max(c.row + c.rowspan for c in made)
-    return Table(cells=made, n_rows=n_rows, n_cols=n_cols,
-                 col_edges=[100.0 * c for c in range(n_cols + 1)])
+from samplecases import grid
 
 
 def readers(title: str = "项目支出绩效目标表", lines: tuple[str, ...] = (),

@@ -1,17 +1,17 @@
 """Audit checks: each warning code fires where it should and stays quiet on consistent forms."""
 
-from perfdecl.models import BudgetItem, Form, Indicator, Target, Task
+from perfdecl.models import BudgetItem, Form, Task
 from perfdecl.normalize.checks import check_form, number_expected
+
+from samplecases import indicator
 
 
 def _b(group, item, amount, unit="万元", page=1):
     return BudgetItem(group=group, item=item, amount=amount, unit=unit, page=page)
 
 
-def _ind(name, raw=None, kind="text", level2="数量指标", code="quantity", page=2, period=None):
-    return Indicator(level1="产出指标", level2=level2, level1_code="output", level2_code=code,
-                     name=name, annual_target=Target(raw=raw, kind=kind) if raw is not None else None,
-                     period_target=period, page=page)
+def _ind(name, raw=None, kind="text", *, page=2, **fields):
+    return indicator(name, raw, kind, page=page, **fields)
 
 
 def _form(**kw):
@@ -83,11 +83,12 @@ def test_task_funds_exceed():
 
 
 def test_target_not_numeric():
-    inds = [_ind("城镇新增就业人数（万人）", "根据下达任务目标要求确定", level2="社会效益指标", code="social"),
-            _ind("覆盖范围", "湛江市基层", level2="质量指标", code="quality"),  # a place: fine
-            _ind("群众满意率", "较高", level2="服务对象满意度指标", code="satisfaction"),
-            _ind("完成培训", "按计划", level2="数量指标", code="quantity"),
-            _ind("资金拨付", "按时", level2="时效指标", code="timeliness")]
+    inds = [_ind("城镇新增就业人数（万人）", "根据下达任务目标要求确定", level2="社会效益指标",
+                 level2_code="social"),
+            _ind("覆盖范围", "湛江市基层", level2="质量指标", level2_code="quality"),  # a place: fine
+            _ind("群众满意率", "较高", level2="服务对象满意度指标", level2_code="satisfaction"),
+            _ind("完成培训", "按计划", level2="数量指标", level2_code="quantity"),
+            _ind("资金拨付", "按时", level2="时效指标", level2_code="timeliness")]
     warnings = check_form(_form(indicators=inds))
     assert [w.code for w in warnings] == ["target_not_numeric"] * 3
     assert [w.message.split(":")[0] for w in warnings] == [
@@ -98,8 +99,8 @@ def test_target_not_numeric():
 
 
 def test_number_expected_from_bracketed_unit_only_when_it_is_a_unit():
-    assert number_expected(_ind("促进就业（人次）", code="social"))
-    assert not number_expected(_ind("促进就业专项资金（含贴息）", code="social"))
+    assert number_expected(_ind("促进就业（人次）", level2_code="social"))
+    assert not number_expected(_ind("促进就业专项资金（含贴息）", level2_code="social"))
 
 
 def test_duplicate_indicator():

@@ -1,24 +1,18 @@
 """The command line: batch conversion, formats, errors, exit status, repeatable output."""
 
-import csv
 import json
-import shutil
 from pathlib import Path
-
-import pytest
 
 from perfdecl.cli import main
 
-from samplecases import SAMPLES
+from samplecases import (SAMPLES, copy_samples, error_records, expected_forms, read_csv,
+                         strip_provenance)
 
 
 def _copy_samples(tmp_path, names=("seed", "seed_two_pages")):
-    src = tmp_path / "in"
-    (src / "sub").mkdir(parents=True)
-    shutil.copy(SAMPLES / f"{names[0]}.pdf", src / f"{names[0]}.pdf")
-    for name in names[1:]:
-        shutil.copy(SAMPLES / f"{name}.pdf", src / "sub" / f"{name}.pdf")
-    return src
+    """The first sample in `in`, the others in `in/sub` (folders are walked)."""
+    copy_samples(tmp_path / "in" / "sub", names[1:])
+    return copy_samples(tmp_path / "in", names[:1])
 
 
 def test_folder_is_walked_and_json_written(tmp_path):
@@ -30,7 +24,7 @@ def test_folder_is_walked_and_json_written(tmp_path):
     doc = json.loads((out / "seed.json").read_text(encoding="utf-8"))
     assert doc["schema_version"] == "1"
     assert doc["source"]["file"] == "seed.pdf"
-    assert len(doc["forms"][0]["indicators"]) == 20
+    assert strip_provenance(doc)["forms"] == expected_forms("seed")
 
 
 def test_csv_tables_have_bom_and_contract_columns(tmp_path):
@@ -39,20 +33,21 @@ def test_csv_tables_have_bom_and_contract_columns(tmp_path):
     assert main(["convert", str(src), "-o", str(out), "--format", "json,csv"]) == 0
     raw = (out / "indicators.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
-    rows = list(csv.DictReader(raw.decode("utf-8-sig").splitlines()))
-    assert len(rows) == 40  # 20 indicators in each of the two files
+    rows = read_csv(out, "indicators")
+    assert [r["file"] for r in rows] == ["seed.pdf"] * 20 + ["seed_two_pages.pdf"] * 20
+    assert [r["name"] for r in rows[:20]] == [r["name"] for r in rows[20:]]  # the same form
     first = rows[0]
     assert (first["file"], first["form_index"], first["level1"], first["level2_code"]) == \
         ("seed.pdf", "0", "产出指标", "quantity")
     assert (first["annual_raw"], first["annual_op"], first["annual_value"], first["annual_unit"]) == \
         ("78个", "=", "78", "个")
-    budget = list(csv.DictReader((out / "budget.csv").read_bytes().decode("utf-8-sig").splitlines()))
+    budget = read_csv(out, "budget")
     assert [(b["group"], b["item"], b["amount"]) for b in budget[:2]] == \
         [("部门预算支出", "基本支出", "4192.11"), ("部门预算支出", "项目支出", "265460.48")]
-    forms = list(csv.DictReader((out / "forms.csv").read_bytes().decode("utf-8-sig").splitlines()))
+    forms = read_csv(out, "forms")
     assert [(f["file"], f["form_index"], f["department"]) for f in forms] == \
         [("seed.pdf", "0", "广州市协作办公室"), ("seed_two_pages.pdf", "0", "广州市协作办公室")]
-    tasks = list(csv.DictReader((out / "tasks.csv").read_bytes().decode("utf-8-sig").splitlines()))
+    tasks = read_csv(out, "tasks")
     assert [t["name"] for t in tasks[:4]] == ["推动国内区域合作", "加强省外支援协作", "加强省外支援协作",
                                               "开展省内帮扶工作"]
 
@@ -64,9 +59,7 @@ def test_bad_files_are_reported_and_the_batch_goes_on(tmp_path, capsys):
     (src / "truncated.pdf").write_bytes((SAMPLES / "seed.pdf").read_bytes()[:300])
     out = tmp_path / "out"
     assert main(["convert", str(src), "-o", str(out)]) == 1
-    errors = list(csv.DictReader((out / "errors.csv").read_bytes().decode("utf-8-sig").splitlines()))
-    by_file = {e["file"].rsplit("/", 1)[-1]: (e["stage"], e["code"]) for e in errors}
-    assert by_file == {"empty.pdf": ("open", "unreadable_file"), "notes.pdf": ("open", "not_a_pdf"),
+    assert error_records(out) == {"empty.pdf": ("open", "unreadable_file"), "notes.pdf": ("open", "not_a_pdf"),
                        "truncated.pdf": ("extract", "corrupt_pdf")}
     assert (out / "seed.json").exists()
     assert not (out / "empty.json").exists()

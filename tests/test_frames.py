@@ -1,26 +1,27 @@
 """perfdecl.to_frames: the flat tables as typed pandas DataFrames."""
 
-import json
-
 import pandas as pd
+import pytest
 
 import perfdecl
 from perfdecl.writers import TABLE_COLUMNS
 
-from samplecases import SAMPLES
-
-EXPECTED = json.loads((SAMPLES.parent.parent / "shared" / "spec" / "seed-form.expected.json")
-                      .read_text(encoding="utf-8"))
+from samplecases import SAMPLES, seed_spec
 
 
-def test_seed_tables_hold_the_contract_values_typed():
+@pytest.fixture(scope="module")
+def expected():
+    return seed_spec()
+
+
+def test_seed_tables_hold_the_contract_values_typed(expected):
     frames = perfdecl.to_frames(perfdecl.convert(SAMPLES / "seed.pdf"))
     assert {name: f.shape for name, f in frames.items()} == {
         "forms": (1, 11), "budget": (8, 14), "tasks": (4, 15), "indicators": (20, 45),
         "facts": (0, 13), "warnings": (1, 9)}
     for name, frame in frames.items():
         assert list(frame.columns) == [c for c, _ in TABLE_COLUMNS[name]]
-    form = EXPECTED["forms"][0]
+    form = expected["forms"][0]
     budget = frames["budget"]
     assert budget[["group", "item", "amount", "unit"]].astype(object).values.tolist() == \
         [[b["group"], b["item"], b["amount"], b["unit"]] for b in form["budget"]]

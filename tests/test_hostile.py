@@ -31,10 +31,11 @@ import pytest
 import perfdecl.batch as batch
 from perfdecl.batch import Options, run_batch
 from perfdecl.cli import main
+from perfdecl.errors import ExitCode
 from perfdecl.extract.chars import dedupe_overprint
 
 import hostile_inputs as gen
-from samplecases import SAMPLES
+from samplecases import SAMPLES, error_records, expected_forms, read_csv, strip_provenance
 
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux processes")
 pytestmark = linux_only
@@ -102,19 +103,6 @@ def _drop_read_override() -> None:
             raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP)")
 
 
-def _errors(out: Path) -> dict:
-    text = (out / "errors.csv").read_bytes().decode("utf-8-sig")
-    return {r["file"]: (r["stage"], r["code"]) for r in csv.DictReader(io.StringIO(text))}
-
-
-def _error_rows(out: Path) -> list[dict]:
-    return list(csv.DictReader(io.StringIO((out / "errors.csv").read_bytes().decode("utf-8-sig"))))
-
-
-def _table(out: Path, name: str) -> list[dict]:
-    return list(csv.DictReader(io.StringIO((out / f"{name}.csv").read_bytes().decode("utf-8-sig"))))
-
-
 def _journal(out: Path) -> list[dict]:
     return [json.loads(line) for line in
             (out / ".perfdecl" / "converted.jsonl").read_text(encoding="utf-8").splitlines()]
@@ -161,9 +149,9 @@ def test_undecodable_names_are_kept_in_every_record(tmp_path):
     args = [str(src), "-o", str(out), "--format", "json,jsonl,csv,xlsx,parquet", "--jobs", "2"]
     run = run_cli(["convert", *args])
     _no_traceback(run)
-    assert run.code == 1
+    assert run.code == ExitCode.not_a_pdf
     # errors.csv: the name readable, each undecodable byte as \xNN
-    assert _errors(out) == {str(src) + "/\\xb2\\xe2\\xca\\xd4/bad\\xff.pdf": ("open", "not_a_pdf")}
+    assert error_records(out, full_path=True) == {str(src) + "/\\xb2\\xe2\\xca\\xd4/bad\\xff.pdf": ("open", "not_a_pdf")}
     # the JSON under the name's own bytes, its `file` the same name
     assert sorted(os.listdir(os.fsencode(out))) == sorted([
         b".perfdecl", b"\xd6\xd0-seed.json", b"zz_first.json", b"documents.jsonl", b"errors.csv",
@@ -175,7 +163,7 @@ def test_undecodable_names_are_kept_in_every_record(tmp_path):
     lines = [json.loads(line) for line in (out / "documents.jsonl").read_bytes().splitlines()]
     assert [os.fsencode(d["source"]["file"]) for d in lines] == [b"zz_first.pdf", b"\xd6\xd0-seed.pdf"]
     # CSV, XLSX, Parquet: the same readable spelling
-    forms = _table(out, "forms")
+    forms = read_csv(out, "forms")
     assert [f["file"] for f in forms] == ["zz_first.pdf", "\\xd6\\xd0-seed.pdf"]
     assert forms[1]["path"] == str(src) + "/\\xb2\\xe2\\xca\\xd4/\\xd6\\xd0-seed.pdf"
     from openpyxl import load_workbook
@@ -192,7 +180,7 @@ def test_undecodable_names_are_kept_in_every_record(tmp_path):
     assert sorted(os.fsencode(e["file"]) for e in _journal(out)) == [b"zz_first.json",
                                                                       b"\xd6\xd0-seed.json"]
     run = run_cli(["convert", *args])
-    assert run.code == 1 and "0 converted, 2 skipped (unchanged), 1 failed" in run.err
+    assert run.code == ExitCode.not_a_pdf and "0 converted, 2 skipped (unchanged), 1 failed" in run.err
     # the terminal shows the escaped name, never the raw bytes
     assert "error: " + str(src) + "/\\xb2\\xe2\\xca\\xd4/bad\\xff.pdf: [open/not_a_pdf]" in run.err
 
@@ -223,13 +211,13 @@ def test_unreadable_folder_and_file_are_error_records(tmp_path):
         os.chmod(src / "locked", 0o755)
         os.chmod(src / "open" / "secret.pdf", 0o644)
     _no_traceback(run)
-    assert run.code == 1
-    assert _errors(out) == {str(src / "locked"): ("list", "unreadable_folder"),
+    assert run.code == ExitCode.error  # failures of several kinds
+    assert error_records(out, full_path=True) == {str(src / "locked"): ("list", "unreadable_folder"),
                             str(src / "open" / "secret.pdf"): ("open", "unreadable_file")}
-    rows = {r["file"]: r["message"] for r in _error_rows(out)}
+    rows = {r["file"]: r["message"] for r in read_csv(out, "errors")}
     assert rows[str(src / "locked")] == ("the folder cannot be listed: Permission denied; its files "
                                          "were not converted")
-    assert [f["file"] for f in _table(out, "forms")] == ["seed.pdf"]
+    assert [f["file"] for f in read_csv(out, "forms")] == ["seed.pdf"]
     assert "3 file(s): 1 converted, 0 skipped (unchanged), 2 failed" in run.err
 
 
@@ -239,8 +227,8 @@ def test_a_path_past_255_bytes_is_an_error_record(tmp_path):
     out = tmp_path / "out"
     run = run_cli(["convert", str(tmp_path / "seed.pdf"), str(too_long), "-o", str(out)])
     _no_traceback(run)
-    assert run.code == 1
-    assert _errors(out) == {str(too_long): ("open", "unreadable_file")}
+    assert run.code == ExitCode.unreadable_file
+    assert error_records(out, full_path=True) == {str(too_long): ("open", "unreadable_file")}
     assert (out / "seed.json").exists()
 
 
@@ -261,8 +249,8 @@ def test_memory_bombs_become_records_and_the_batch_goes_on(tmp_path):
     run = run_cli(["convert", str(src), "-o", str(out), "--format", "json,csv", "--jobs", "2",
                    "--timeout", "60"])
     _no_traceback(run)
-    assert run.code == 1
-    assert {Path(k).name: v for k, v in _errors(out).items()} == {
+    assert run.code == ExitCode.error  # failures of several kinds
+    assert {Path(k).name: v for k, v in error_records(out, full_path=True).items()} == {
         "a_huge_page.pdf": ("extract", "page_too_large"),
         "b_png.png": ("extract", "page_too_large"),
         "c_g4.tif": ("extract", "page_too_large"),
@@ -270,13 +258,13 @@ def test_memory_bombs_become_records_and_the_batch_goes_on(tmp_path):
         "e_image_bomb.pdf": ("extract", "page_too_large"),
         "f_pillow_bomb.png": ("open", "bad_image"),
     }
-    messages = {Path(r["file"]).name: r["message"] for r in _error_rows(out)}
+    messages = {Path(r["file"]).name: r["message"] for r in read_csv(out, "errors")}
     assert messages["a_huge_page.pdf"] == (
         "page 1 at 200 dpi would take 1,600 million pixels (40,000 x 40,000); the limit is "
         "64 million (max_page_pixels)")
     assert messages["d_flate_bomb.pdf"] == ("a stream of the PDF inflates to more than 128 MB "
                                             "(max_stream_mb)")
-    assert [f["file"] for f in _table(out, "forms")] == ["g_seed.pdf"]
+    assert [f["file"] for f in read_csv(out, "forms")] == ["g_seed.pdf"]
     assert run.peak_kb < MAX_RSS_KB, run.peak_kb
     assert run.seconds < 120
 
@@ -292,12 +280,12 @@ def test_a_worker_past_its_memory_limit_is_replaced(tmp_path):
     run = run_cli(["convert", str(src), "-o", str(out), "--format", "json,csv", "--jobs", "1",
                    "--max-memory", "300"])
     _no_traceback(run)
-    assert run.code == 1
-    assert {Path(k).name: v for k, v in _errors(out).items()} == {
+    assert run.code == ExitCode.out_of_memory
+    assert {Path(k).name: v for k, v in error_records(out, full_path=True).items()} == {
         "a_scan.pdf": ("convert", "out_of_memory")}
-    assert _error_rows(out)[0]["message"] == ("the conversion took more than the worker's memory "
+    assert read_csv(out, "errors")[0]["message"] == ("the conversion took more than the worker's memory "
                                               "limit of 300 MB (worker killed)")
-    assert [f["file"] for f in _table(out, "forms")] == ["b_seed.pdf"]
+    assert [f["file"] for f in read_csv(out, "forms")] == ["b_seed.pdf"]
     assert run.peak_kb < MAX_RSS_KB  # killed soon after passing 300 MB (watched every 0.2 s)
 
 
@@ -340,8 +328,8 @@ def test_a_page_of_100000_identical_glyphs_converts_in_seconds(tmp_path):
     out = tmp_path / "out"
     run = run_cli(["convert", str(tmp_path / "zeros.pdf"), "-o", str(out), "--timeout", "60"])
     _no_traceback(run)
-    assert run.code == 1
-    assert _errors(out) == {str(tmp_path / "zeros.pdf"): ("normalize", "no_form_found")}
+    assert run.code == ExitCode.no_form_found
+    assert error_records(out, full_path=True) == {str(tmp_path / "zeros.pdf"): ("normalize", "no_form_found")}
     assert run.seconds < 40
     assert run.peak_kb < MAX_RSS_KB
 
@@ -388,7 +376,7 @@ def test_same_file_name_in_two_archives_never_overwrites(tmp_path):
     assert [(e["file"], e["source"]) for e in _journal(out)] == [
         ("申报表-2.json", str(b / "申报表.pdf")), ("申报表.json", str(a / "申报表.pdf"))]
     # the tables of a run cover that run's inputs
-    assert [f["path"] for f in _table(out, "forms")] == [str(b / "申报表.pdf")]
+    assert [f["path"] for f in read_csv(out, "forms")] == [str(b / "申报表.pdf")]
 
 
 def test_concurrent_runs_into_one_out_lose_no_journal_line(tmp_path):
@@ -506,9 +494,9 @@ def test_a_full_disk_gives_a_record_and_leaves_nothing_behind(tmp_path):
     # the document (about 30 KB) does not fit: a record, the batch goes on
     run = run_cli(["convert", str(src), "-o", str(out)], fsize=8 * 1024)
     _no_traceback(run)
-    assert run.code == 1
-    assert _errors(out) == {str(src / "seed.pdf"): ("write", "write_failed")}
-    assert _error_rows(out)[0]["message"] == "cannot write seed.json: File too large"
+    assert run.code == ExitCode.write_failed
+    assert error_records(out, full_path=True) == {str(src / "seed.pdf"): ("write", "write_failed")}
+    assert read_csv(out, "errors")[0]["message"] == "cannot write seed.json: File too large"
     assert sorted(p.name for p in out.iterdir()) == [".perfdecl", "errors.csv"]
     # each document fits, the tables of ten do not: a clear message, exit 1, no spool or
     # temporary file left
@@ -516,7 +504,7 @@ def test_a_full_disk_gives_a_record_and_leaves_nothing_behind(tmp_path):
         shutil.copy(SAMPLES / "seed.pdf", src / f"seed{i}.pdf")
     run = run_cli(["convert", str(src), "-o", str(out), "--format", "json,csv"], fsize=40 * 1024)
     _no_traceback(run)
-    assert run.code == 1
+    assert run.code == ExitCode.write_failed
     assert f"perfdecl: cannot write the output in {out}: File too large; unfinished files " \
            "removed, a rerun resumes" in run.err
     assert not [p for p in out.rglob("*") if p.name.startswith(".perfdecl-")]
@@ -551,7 +539,7 @@ def test_a_really_full_disk_gives_write_failed(tmp_path):
                           "convert", str(tmp_path / "seed.pdf")], capture_output=True, timeout=120)
     assert run.returncode == 0, run.stderr.decode()
     result = json.loads(run.stdout)
-    assert result["code"] == 1 and "Traceback" not in result["err"]
+    assert result["code"] == ExitCode.write_failed and "Traceback" not in result["err"]
     rows = list(csv.DictReader(io.StringIO(result["errors"])))
     assert [(r["file"], r["stage"], r["code"], r["message"]) for r in rows] == [
         (str(tmp_path / "seed.pdf"), "write", "write_failed",
@@ -574,7 +562,7 @@ def test_a_json_the_journal_did_not_see_written_is_not_reused(tmp_path):
     (out / "seed.json").write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
     run = run_cli(["convert", str(src), "-o", str(out), "--ocr", "never", "--format", "json,csv"])
     assert run.code == 0 and "1 converted, 0 skipped" in run.err
-    assert _table(out, "forms")[0]["department"] == "广州市协作办公室"
+    assert read_csv(out, "forms")[0]["department"] == "广州市协作办公室"
     assert json.loads((out / "seed.json").read_bytes())["forms"][0]["department"] == "广州市协作办公室"
 
 
@@ -595,13 +583,13 @@ def test_terminal_codes_in_names_are_shown_escaped(tmp_path):
     (src / name).write_bytes(b"not a pdf")
     out = tmp_path / "out"
     run = run_cli(["convert", str(src), "-o", str(out), "--verbose"])
-    assert run.code == 1
+    assert run.code == ExitCode.not_a_pdf
     assert "\x1b" not in run.err and "\r" not in run.err and "\x07" not in run.err
     shown = "x\\x1b[2K\\rperfdecl: 9 file(s): 9 converted\\n\\x1b]0;owned\\x07.pdf"
     assert f"error: {src}/{shown}: [open/not_a_pdf] not a PDF: the file does not start with %PDF" \
         in run.err.splitlines()
     assert not [line for line in run.err.splitlines() if line.startswith("perfdecl: 9 file(s)")]
-    assert _errors(out) == {str(src / name): ("open", "not_a_pdf")}  # the CSV keeps it as it is
+    assert error_records(out, full_path=True) == {str(src / name): ("open", "not_a_pdf")}  # the CSV keeps it as it is
 
 
 def test_a_symlink_at_the_journal_is_not_followed(tmp_path):
@@ -631,12 +619,13 @@ def test_a_non_latin1_password_opens_an_rc4_pdf(tmp_path):
     out = tmp_path / "out"
     files = [str(tmp_path / "gbk.pdf"), str(tmp_path / "utf8.pdf")]
     run = run_cli(["convert", *files, "-o", str(out), "--password", "错误"])
-    assert run.code == 1
-    assert _errors(out) == {f: ("open", "bad_password") for f in files}
+    assert run.code == ExitCode.bad_password
+    assert error_records(out, full_path=True) == {f: ("open", "bad_password") for f in files}
     run = run_cli(["convert", *files, "-o", str(out), "--password", "密码"])
     assert run.code == 0, run.err
     for name in ("gbk", "utf8"):
-        assert len(json.loads((out / f"{name}.json").read_bytes())["forms"][0]["indicators"]) == 20
+        doc = json.loads((out / f"{name}.json").read_bytes())
+        assert strip_provenance(doc)["forms"] == expected_forms("seed")  # encrypted copies of seed
 
 
 @pytest.mark.skipif(batch._context().get_start_method() != "fork", reason="counts forked workers")

@@ -11,6 +11,7 @@ import shutil
 import pytest
 
 from perfdecl.cli import main
+from perfdecl.errors import ExitCode
 from perfdecl.models import Document
 from perfdecl.review import review_html, write_review
 
@@ -30,7 +31,7 @@ def out(tmp_path_factory):
         shutil.copy(SAMPLES / f"{name}.pdf", src / f"{name}.pdf")
     out = root / "out"
     code = main(["convert", str(src), "-o", str(out), "--format", "json,review", "-q", "-j", "1"])
-    assert code == 1  # staff_list.pdf is no form
+    assert code == ExitCode.no_form_found  # staff_list.pdf
     return out
 
 

@@ -1,9 +1,15 @@
-"""Label matching against the vocabulary in normalize/labels.toml."""
+"""Label matching against the vocabulary in normalize/labels.toml, and a user's merged over it."""
+
+import json
 
 import pytest
 
+import perfdecl
+from perfdecl.cli import main
 from perfdecl.normalize.amounts import bracket_unit, parse_amount
-from perfdecl.normalize.vocabulary import vocabulary
+from perfdecl.normalize.vocabulary import LABELS_PATH, load_vocabulary, vocabulary
+
+from samplecases import SAMPLES
 
 
 @pytest.mark.parametrize("printed, key", [
@@ -100,3 +106,72 @@ def test_bracket_unit():
     assert bracket_unit("城镇新增就业人数（人）") == "人"
     assert bracket_unit("对口帮扶（支援）资金拨付及时率") is None
 
+
+
+# -- a user's vocabulary (docs/vocabulary.md) ----------------------------------------------------
+
+EXAMPLES = SAMPLES.parent / "docs" / "examples"
+
+
+def _indicator_codes(doc) -> list[tuple[str, str, str, str, str]]:
+    return [(i.level1, i.level1_code, i.level2, i.level2_code, i.name)
+            for f in doc.forms for i in f.indicators]
+
+
+def test_a_user_vocabulary_teaches_a_province_label():
+    """The worked example of docs/vocabulary.md: a 上海-style form whose 影响力指标 block the
+    built-in vocabulary does not know, read without and with docs/examples/shanghai_labels.toml."""
+    pdf = EXAMPLES / "shanghai_2024.pdf"
+    rows = [("产出指标", "output", "数量指标", "quantity", "补贴设施数量"),
+            ("产出指标", "output", "质量指标", "quality", "设施年检合格率"),
+            ("效益指标", "benefit", "社会效益指标", "social", "受益老年人数"),
+            ("影响力指标", "other", "长效管理", "other", "运营管理制度健全性"),
+            ("影响力指标", "other", "人力资源", "other", "护理人员持证上岗率")]
+    before = perfdecl.convert(pdf)
+    assert _indicator_codes(before) == rows
+    assert [(w.code, w.message) for w in before.warnings] == [
+        ("unknown_label", "indicator label '影响力指标' matches no known label")]
+
+    after = perfdecl.convert(pdf, vocabulary=[EXAMPLES / "shanghai_labels.toml"])
+    rows[3] = ("影响力指标", "other", "长效管理", "sustainability", "运营管理制度健全性")
+    assert _indicator_codes(after) == rows
+    assert after.warnings == []
+    # the rest of the record is the same
+    assert after.model_dump(exclude={"forms": {0: {"indicators"}}, "warnings": True}) == \
+        before.model_dump(exclude={"forms": {0: {"indicators"}}, "warnings": True})
+    # and the built-in vocabulary is in force again after the conversion
+    assert perfdecl.convert(pdf) == before
+
+
+def test_cli_vocabulary_option(tmp_path):
+    pdf = EXAMPLES / "shanghai_2024.pdf"
+    out = tmp_path / "out"
+    assert main(["convert", str(pdf), "-o", str(out), "-q",
+                 "--vocabulary", str(EXAMPLES / "shanghai_labels.toml")]) == 0
+    doc = json.loads((out / "shanghai_2024.json").read_text(encoding="utf-8"))
+    assert [i["level2_code"] for i in doc["forms"][0]["indicators"]] == [
+        "quantity", "quality", "social", "sustainability", "other"]
+    assert doc["warnings"] == []
+
+
+def test_user_files_merge_over_the_built_in_vocabulary(tmp_path):
+    """Lists extend, tables merge, scalars replace; a known [[level1]] label adds to its entry; a
+    later file goes over an earlier one."""
+    first = tmp_path / "first.toml"
+    first.write_text('[matching]\nmin_score = 90\n\n[fields]\nproject_name = ["项目名"]\n\n'
+                     '[[level1]]\nlabel = "效益指标"\nsynonyms = ["效果指标"]\n', encoding="utf-8")
+    second = tmp_path / "second.toml"
+    second.write_text('[matching]\nmin_score = 85\n\n[fields]\nproject_name = ["项目名", "工程名称"]\n',
+                      encoding="utf-8")
+    builtin = vocabulary().data
+    merged = load_vocabulary(first, second)
+    assert merged.data["matching"] == {**builtin["matching"], "min_score": 85}
+    assert merged.data["fields"]["project_name"] == builtin["fields"]["project_name"] + ["项目名",
+                                                                                        "工程名称"]
+    assert merged.data["fields"]["department"] == builtin["fields"]["department"]
+    benefit = [e for e in merged.data["level1"] if e["label"] == "效益指标"]
+    assert benefit == [{"label": "效益指标", "code": "benefit", "synonyms": ["效益类指标", "效果指标"]}]
+    assert len(merged.data["level1"]) == len(builtin["level1"])
+    assert merged.level1.match("效果指标").score == 100
+    assert merged.files == (str(LABELS_PATH), str(first), str(second))
+    assert vocabulary().data == builtin  # the built-in one untouched

@@ -11,11 +11,11 @@ import pyarrow.parquet as pq
 import pytest
 
 import perfdecl
-from perfdecl.models import BudgetItem, Document, Form, Indicator, Source, Target, Warning
+from perfdecl.models import BudgetItem, Document, DocumentWarning, Form, Indicator, Target
 from perfdecl.writers import (TABLE_COLUMNS, FlatSink, csv_bytes, document_rows, escape_formula,
                               formula_risk)
 
-from samplecases import SAMPLES
+from samplecases import SAMPLES, document
 
 
 @pytest.mark.parametrize("text, escaped", [
@@ -31,8 +31,7 @@ def test_formula_risk(text, escaped):
 
 def _doc(**form_fields) -> Document:
     form = Form(title="项目支出绩效目标表", form_type="project", pages=[1], **form_fields)
-    return Document(source=Source(file="x.pdf", sha256="0" * 64, page_count=1, method="text"),
-                    forms=[form], warnings=[Warning(code="sum_mismatch", message="=bad", page=1)])
+    return document([form], [DocumentWarning(code="sum_mismatch", message="=bad", page=1)])
 
 
 def _hostile_doc() -> Document:

@@ -10,7 +10,6 @@ warning. `check_repaired_sums` then tests repaired amounts against the budget's 
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -20,6 +19,7 @@ import cv2
 import numpy as np
 from rapidfuzz import fuzz, process
 
+from ...datafiles import REPAIRS_SHAPE, load_toml
 from ..text import clean_text
 
 REPAIRS_PATH = Path(__file__).with_name("repairs.toml")
@@ -45,8 +45,7 @@ class CellRepair:
 
 @lru_cache(maxsize=4)
 def load_rules(path: str | None = None) -> dict:
-    with open(path or REPAIRS_PATH, "rb") as fh:
-        return tomllib.load(fh)
+    return load_toml(path or REPAIRS_PATH, REPAIRS_SHAPE)  # checked: a typo names its key
 
 
 # ---------------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar, TypeVar
 
 from ...extract.grid import Cell, Table, TextLine
-from ...models import Warning
+from ...models import DocumentWarning
 from ..vocabulary import Vocabulary
 
 # A row of `label | value` pairs standing outside any block (项目名称 | 主体班 | 项目金额 | 164万元):
@@ -50,7 +50,7 @@ class FormParts:
 
     fields: dict[str, object] = field(default_factory=dict)
     projects: list[dict] = field(default_factory=list)
-    warnings: list[Warning] = field(default_factory=list)
+    warnings: list[DocumentWarning] = field(default_factory=list)
 
 
 R = TypeVar("R", bound="BlockReader")

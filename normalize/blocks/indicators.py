@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from ...extract.grid import Cell, Table
 from ...extract.text import clean_text
-from ...models import BudgetItem, Indicator, Target, Warning
+from ...models import BudgetItem, DocumentWarning, Indicator, Target
 from ..amounts import bracket_unit, parse_amount
 from ..cells import cell_text, row_provenance
 from ..targets import parse_target
@@ -156,7 +156,7 @@ class IndicatorTable:
 
     vocab: Vocabulary
     columns: IndicatorColumns
-    warnings: list[Warning] = field(default_factory=list)
+    warnings: list[DocumentWarning] = field(default_factory=list)
     _rows: list[_Row] = field(default_factory=list)
     _level1: str = ""
     _level2: str = ""
@@ -297,9 +297,9 @@ class IndicatorTable:
             if text in self._unknown:
                 return text, "other"
             self._unknown.add(text)
-            self.warnings.append(Warning(code="unknown_label",
-                                         message=f"indicator label {text!r} matches no known label",
-                                         page=page))
+            self.warnings.append(DocumentWarning(
+                code="unknown_label", message=f"indicator label {text!r} matches no known label",
+                page=page))
             return text, "other"
         return m.key, codes[m.key]
 
@@ -311,7 +311,7 @@ class IndicatorsReader(BlockReader):
         super().__init__(form)
         self.indicators: list[Indicator] = []
         self.projects: list[dict] = []  # a list table's projects, as Form fields
-        self.warnings: list[Warning] = []
+        self.warnings: list[DocumentWarning] = []
         self._table: IndicatorTable | None = None  # none until a header is found
 
     @classmethod
