@@ -39,9 +39,17 @@ class MapOf:
 
 @dataclass(frozen=True)
 class OneOf:
-    """A string from a closed set (the contract's codes)."""
+    """A string from a closed set (the contract's codes). `source` names the set: a tuple, or the
+    name of a `Literal` type in models.document, looked up when a file is checked (so that
+    importing this module, as `perfdecl --help` does through the settings, loads no pydantic)."""
 
-    values: tuple[str, ...]
+    source: tuple[str, ...] | str
+
+    @property
+    def values(self) -> tuple[str, ...]:
+        if isinstance(self.source, str):
+            return _level_codes(self.source)
+        return self.source
 
 
 @dataclass(frozen=True)
@@ -229,10 +237,10 @@ VOCABULARY_SHAPE = Table({
     "value_subheaders": _spellings("actual"),
     "indicator_blocks": _spellings("period_words", "annual_words"),
     "indicator_values": _spellings("signs", "no_sign", "no_unit"),
-    "level1": TablesOf(Table({"label": str, "code": OneOf(_level_codes("Level1Code")),
+    "level1": TablesOf(Table({"label": str, "code": OneOf("Level1Code"),
                               "synonyms": WORDS}, optional=frozenset({"synonyms"})), key="label"),
     "level2": TablesOf(Table({"label": str, "parent": str,
-                              "code": OneOf(_level_codes("Level2Code")), "synonyms": WORDS},
+                              "code": OneOf("Level2Code"), "synonyms": WORDS},
                              optional=frozenset({"synonyms"})), key="label"),
 })
 
