@@ -39,6 +39,7 @@ def _words() -> dict:
         "units": data["units"],
         "endings": tuple(data["targets"]["numeric_name_endings"]),
         "level2_codes": set(data["targets"]["numeric_level2_codes"]),
+        "sums": [(list(c["left"]), list(c["right"])) for c in b["sums"]],
     }
 
 
@@ -272,3 +273,42 @@ def check_required_fields(form: Form) -> list[Warning]:
             out.append(Warning(code="missing_target",
                                message=f"{ind.level2} {ind.name}: no target value", page=ind.page))
     return out
+
+
+def check_repaired_sums(forms: list[Form], repairs) -> dict[int, str]:
+    """For each repaired amount cell (index into `repairs`: page, box on the page as displayed,
+    text after the repair, rule names) that a budget item was read from, whether the form's
+    budget sums (checks.toml [[budget.sums]]) hold: {index: "... holds; ... does not hold"}."""
+    sums = _words()["sums"]
+    out: dict[int, str] = {}
+    for k, rep in enumerate(repairs):
+        if "amount" not in rep.rules:
+            continue
+        for form in forms:
+            item = _item_at(form.budget, rep)
+            if item is None:
+                continue
+            amounts = {b.item: b.amount for b in form.budget if b.amount is not None}
+            verdicts = []
+            for left, right in sums:
+                if item.item not in left + right or not all(n in amounts for n in left + right):
+                    continue
+                holds = abs(sum(amounts[n] for n in left) - sum(amounts[n] for n in right)) < _CENT
+                verdicts.append(f"{'+'.join(left)} = {'+'.join(right)} "
+                                f"{'holds' if holds else 'does not hold'}")
+            out[k] = "; ".join(verdicts) if verdicts else "no budget sum covers it"
+            break
+    return out
+
+
+def _item_at(items, rep):
+    """The budget item read from the repaired cell: on its page, its box holding the cell's
+    centre, its amount as printed the repaired text."""
+    x = (rep.bbox[0] + rep.bbox[2]) / 2
+    y = (rep.bbox[1] + rep.bbox[3]) / 2
+    for item in items:
+        if item.page == rep.page and item.bbox is not None:
+            x0, y0, x1, y1 = item.bbox
+            if x0 <= x <= x1 and y0 <= y <= y1 and item.amount_raw == clean_text(rep.after):
+                return item
+    return None

@@ -16,6 +16,7 @@ from .errors import InputFileError, NoFormFoundError, OcrRequiredError, Perfdecl
 from .extract.ocr.document import OCR_MODES, OcrReport, extract_document
 from .extract.ocr.render import IMAGE_SUFFIXES
 from .models import Document, Source, Warning
+from .normalize.checks import check_repaired_sums
 from .normalize.forms import normalize_document
 
 log = logging.getLogger(__name__)
@@ -90,8 +91,6 @@ def ocr_warnings(report: OcrReport, forms) -> list[Warning]:
     budget sums), `low_ocr_confidence` for every cell or line read below the threshold."""
     if not report.repairs and not report.low_confidence:
         return []  # a text PDF: no need to import the OCR modules (OpenCV)
-    from .extract.ocr.repair import check_repaired_sums
-
     sums = check_repaired_sums(forms, report.repairs)
     out: list[Warning] = []
     for k, rep in enumerate(report.repairs):

@@ -4,7 +4,7 @@
 printed full-width marks), label snapping to the vocabulary, the amount separator rule, and the
 comparison-sign rule for target cells (the sign read from the glyph's shape where the engine has
 no ≥/≤ or confused them). Each change is recorded with the rule's name, for the `ocr_repaired`
-warning. `check_repaired_sums` then tests repaired amounts against the budget's own sums.
+warning (normalize/checks.py tests repaired amounts against the budget's own sums).
 """
 
 from __future__ import annotations
@@ -376,43 +376,3 @@ def vocabulary_labels() -> list[str]:
             out.append(entry["label"])
             out.extend(entry.get("synonyms", []))
     return out
-
-
-# ---------------------------------------------------------------------------------------------
-def check_repaired_sums(forms, repairs: Sequence[CellRepair], rules: dict | None = None) -> dict[int, str]:
-    """For each repaired amount cell (index into `repairs`) that a budget item was read from,
-    whether the form's budget sums hold: {index: "the budget sums agree" | "... do not agree"}."""
-    checks = (rules or load_rules())["amounts"].get("sum_checks", [])
-    out: dict[int, str] = {}
-    for k, rep in enumerate(repairs):
-        if "amount" not in rep.rules:
-            continue
-        for form in forms:
-            item = _item_at(form.budget, rep)
-            if item is None:
-                continue
-            amounts = {b.item: b.amount for b in form.budget if b.amount is not None}
-            verdicts = []
-            for check in checks:
-                if item.item not in check["left"] + check["right"]:
-                    continue
-                if not all(name in amounts for name in check["left"] + check["right"]):
-                    continue
-                left = sum(amounts[n] for n in check["left"])
-                right = sum(amounts[n] for n in check["right"])
-                sides = f"{'+'.join(check['left'])} = {'+'.join(check['right'])}"
-                verdicts.append(f"{sides} {'holds' if abs(left - right) < 0.005 else 'does not hold'}")
-            out[k] = "; ".join(verdicts) if verdicts else "no budget sum covers it"
-            break
-    return out
-
-
-def _item_at(items, rep: CellRepair):
-    x = (rep.bbox[0] + rep.bbox[2]) / 2
-    y = (rep.bbox[1] + rep.bbox[3]) / 2
-    for item in items:
-        if item.page == rep.page and item.bbox is not None:
-            x0, y0, x1, y1 = item.bbox
-            if x0 <= x <= x1 and y0 <= y <= y1 and item.amount_raw == clean_text(rep.after):
-                return item
-    return None
