@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from ..extract.grid import Cell, Table
 from ..extract.orientation import to_page_box
 from ..extract.text import clean_text
+from .vocabulary import vocabulary
 
 
 def row_provenance(table: Table, row: int, cells: list[Cell]) -> tuple[int, tuple, float | None]:
@@ -37,3 +40,21 @@ def cell_text(table: Table, row: int, col: int | None) -> str:
         return ""
     cell = table.cell_at(row, col)
     return clean_text(cell.text) if cell is not None else ""
+
+
+@lru_cache(maxsize=1)
+def cell_labels() -> tuple[str, ...]:
+    """Every label spelling of labels.toml that a cell may hold on its own (blocks, fields,
+    column headers, goal labels, 一级/二级 labels and synonyms): what OCR repair snaps a cell read
+    a letter or two off to (extract/ocr/repair.py takes them from the pipeline)."""
+    data = vocabulary().data
+    out: list[str] = []
+    for section in ("blocks", "fields", "task_columns", "indicator_columns", "goal_labels"):
+        for spellings in data.get(section, {}).values():
+            if isinstance(spellings, list):
+                out.extend(s for s in spellings if isinstance(s, str))
+    for level in ("level1", "level2"):
+        for entry in data.get(level, []):
+            out.append(entry["label"])
+            out.extend(entry.get("synonyms", []))
+    return tuple(out)

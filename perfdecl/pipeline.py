@@ -16,6 +16,7 @@ from .errors import InputFileError, NoFormFoundError, OcrRequiredError, Perfdecl
 from .extract.ocr.document import OCR_MODES, OcrReport, extract_document
 from .extract.ocr.render import IMAGE_SUFFIXES
 from .models import Document, Source, Warning
+from .normalize.cells import cell_labels
 from .normalize.checks import check_repaired_sums
 from .normalize.forms import normalize_document
 
@@ -65,7 +66,7 @@ def _convert(path, password, ocr, ocr_engine, ocr_settings) -> Document:
     sha256 = _open(path)
     log.info("extracting %s", path)
     extracted, report = extract_document(path, password=password, mode=ocr, engine=ocr_engine,
-                                         settings=ocr_settings)
+                                         settings=ocr_settings, labels=cell_labels())
     if extracted.page_count and len(extracted.unusable_pages) == extracted.page_count:
         raise OcrRequiredError(
             "no page has a usable text layer (scanned or (cid:NNN) glyphs); OCR is needed",

@@ -13,12 +13,13 @@ from perfdecl.extract.ocr.engines import OcrLine
 from perfdecl.extract.ocr.repair import (CellRepair, Repairer, load_rules,
                                          lone_sign, repair_amount, sign_from_glyph)
 from perfdecl.models import BudgetItem, Form
+from perfdecl.normalize.cells import cell_labels
 from perfdecl.normalize.checks import check_repaired_sums
 
 
 @pytest.fixture(scope="module")
 def repairer():
-    return Repairer()
+    return Repairer(labels=cell_labels())
 
 
 CONFUSIONS = [

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import time
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,8 +51,9 @@ class OcrReport:
 class _Ocr:
     """The engine and repairer, built on first use."""
 
-    def __init__(self, engine, settings: dict):
+    def __init__(self, engine, settings: dict, labels: Sequence[str]):
         self._engine_arg = engine
+        self._labels = labels
         self._engine = None
         self._repairer = None
         self.settings = settings
@@ -73,7 +74,7 @@ class _Ocr:
         from .repair import Repairer
 
         if self._repairer is None and self.settings["repair"]:
-            self._repairer = Repairer()
+            self._repairer = Repairer(labels=self._labels)
         return self._repairer
 
     def read(self, pages: Iterable[PageImage], report: OcrReport) -> list[Table | TextLine]:
@@ -126,16 +127,18 @@ def _boxes_as_displayed(result, turn) -> None:
 
 
 def extract_document(path: str | Path, *, password: str | None = None, mode: str = "auto",
-                     engine=None,
-                     settings: dict | None = None) -> tuple[ExtractedDocument, OcrReport]:
+                     engine=None, settings: dict | None = None,
+                     labels: Sequence[str] = ()) -> tuple[ExtractedDocument, OcrReport]:
     """The file's tables and lines (stitched across pages) and what OCR did. `engine`: a name
-    (`engines.ENGINES`), an `OcrEngine` instance, or None for the default."""
+    (`engines.ENGINES`), an `OcrEngine` instance, or None for the default. `labels`: the form
+    vocabulary's label spellings, which OCR'd cells a letter or two off are snapped to (the
+    pipeline passes normalize's; extract itself knows no vocabulary)."""
     if mode not in OCR_MODES:
         raise ValueError(f"ocr must be one of {', '.join(OCR_MODES)}, not {mode!r}")
     path = Path(path)
     s = settings_with(settings)
     report = OcrReport()
-    ocr = _Ocr(engine, s)
+    ocr = _Ocr(engine, s, labels)
     if is_image_file(path):
         if mode == "never":
             raise OcrRequiredError("an image has no text layer; OCR is needed (ocr='auto')",

@@ -257,7 +257,10 @@ def repair_amount(text: str, places: int = 2, thousands: str = ",", decimal: str
 class Repairer:
     """The rules of repairs.toml, compiled, plus the label vocabulary."""
 
-    def __init__(self, rules: dict | None = None, labels: Sequence[str] | None = None):
+    def __init__(self, rules: dict | None = None, labels: Sequence[str] = ()):
+        """`labels`: the label spellings of the form vocabulary that cells are snapped to (the
+        caller's: extract knows no vocabulary; perfdecl.normalize.cells.cell_labels), besides
+        the budget labels of repairs.toml [labels] extra."""
         self.rules = rules or load_rules()
         self.confusions = [(c["name"], re.compile(c["pattern"]), c["replace"])
                            for c in self.rules.get("confusions", [])]
@@ -280,8 +283,7 @@ class Repairer:
         lab = self.rules["labels"]
         self.label_score = float(lab["min_score"])
         self.label_len = int(lab["max_length_difference"])
-        self.labels = sorted(set(clean_text(x) for x in (labels if labels is not None
-                                                          else vocabulary_labels() + lab["extra"])))
+        self.labels = sorted(set(clean_text(x) for x in [*labels, *lab["extra"]]))
         self._label_set = set(self.labels)
 
     # -- pieces ---------------------------------------------------------------------------------
@@ -359,20 +361,3 @@ class Repairer:
 
     def repair_loose(self, text: str) -> str:
         return self.confuse(text).text
-
-
-def vocabulary_labels() -> list[str]:
-    """Every label spelling of normalize/labels.toml that a cell may hold on its own."""
-    from ...normalize.vocabulary import vocabulary
-
-    data = vocabulary().data
-    out: list[str] = []
-    for section in ("blocks", "fields", "task_columns", "indicator_columns", "goal_labels"):
-        for spellings in data.get(section, {}).values():
-            if isinstance(spellings, list):
-                out.extend(s for s in spellings if isinstance(s, str))
-    for level in ("level1", "level2"):
-        for entry in data.get(level, []):
-            out.append(entry["label"])
-            out.extend(entry.get("synonyms", []))
-    return out

@@ -1,0 +1,42 @@
+"""The stages run one way: extract hands cells to normalize and knows nothing of it."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+EXTRACT = Path(__file__).resolve().parent.parent / "extract"
+EXTRACT_MODULES = sorted(EXTRACT.rglob("*.py"))
+
+
+def _package(path: Path) -> list[str]:
+    """perfdecl.extract[.ocr...] as a list of names: the package a module of extract/ sits in."""
+    return ["perfdecl", "extract", *path.parent.relative_to(EXTRACT).parts]
+
+
+def imported_modules(path: Path) -> set[str]:
+    """Every module the file imports, at its top or inside a function, as an absolute name."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = _package(path)[:len(_package(path)) - node.level + 1] if node.level else []
+            module = ".".join([*base, *(node.module.split(".") if node.module else [])])
+            found.add(module)
+            found.update(f"{module}.{alias.name}" for alias in node.names)
+    return found
+
+
+def test_relative_imports_resolve_to_absolute_names():
+    names = imported_modules(EXTRACT / "ocr" / "document.py")
+    assert {"perfdecl.limits", "perfdecl.extract.grid", "perfdecl.extract.ocr.render",
+            "perfdecl.extract.ocr.page"} <= names
+
+
+@pytest.mark.parametrize("path", EXTRACT_MODULES, ids=[str(p.relative_to(EXTRACT)) for p in
+                                                        EXTRACT_MODULES])
+def test_extract_imports_nothing_from_normalize(path):
+    assert sorted(m for m in imported_modules(path) if m.startswith("perfdecl.normalize")) == []
