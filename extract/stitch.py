@@ -11,6 +11,7 @@ numbers) stands between them and both have the same left and right edges. When j
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from .grid import Cell, Table, TextLine
 
@@ -235,8 +236,7 @@ def _nearest(edges: list[float], x: float) -> int:
 def _recolumn(cell: Cell, old: list[float], new: list[float]) -> Cell:
     c0 = _nearest(new, old[cell.col])
     c1 = _nearest(new, old[cell.col + cell.colspan])
-    return Cell(row=cell.row, col=c0, rowspan=cell.rowspan, colspan=max(c1 - c0, 1),
-                text=cell.text, page=cell.page, bbox=cell.bbox, confidence=cell.confidence)
+    return replace(cell, col=c0, colspan=max(c1 - c0, 1))
 
 
 def _rejoin_cut_cells(cells: list[Cell], break_row: int, clipped: list[TextLine] = (),
@@ -275,5 +275,6 @@ def _rejoin_cut_cells(cells: list[Cell], break_row: int, clipped: list[TextLine]
         a.rowspan += c.rowspan
         if not a.text.strip():
             a.text = c.text
+        a.repairs = [*a.repairs, *c.repairs]
         drop.add(id(c))
     return [c for c in cells if id(c) not in drop]

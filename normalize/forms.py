@@ -17,7 +17,6 @@ from ..models import Form, Warning
 from .amounts import parse_amount
 from .blocks import (BLOCK_READERS, PAIRS, READERS, Block, BlockReader, FormContext, FormDraft,
                      FormParts, IndicatorColumns, MetaReader)
-from .cells import boxes_as_displayed
 from .checks import check_form
 from .vocabulary import vocabulary
 
@@ -228,5 +227,4 @@ def normalize_document(doc: ExtractedDocument, file_name: str) -> tuple[list[For
             warnings.append(Warning(code="unknown_layout",
                                     message="a table stands before any form title; its rows were not read",
                                     page=item.first_page))
-    boxes_as_displayed(forms, doc.turns)
     return forms, warnings

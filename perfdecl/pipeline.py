@@ -13,6 +13,7 @@ from pathlib import Path
 
 from . import limits as _limits
 from .errors import InputFileError, NoFormFoundError, OcrRequiredError, PerfdeclError
+from .extract.grid import CellRepair
 from .extract.ocr.document import OCR_MODES, OcrReport, extract_document
 from .extract.ocr.render import IMAGE_SUFFIXES
 from .models import Document, Source, Warning
@@ -83,18 +84,17 @@ def _convert(path, password, ocr, ocr_engine, ocr_settings) -> Document:
         source=Source(file=path.name, sha256=sha256, page_count=extracted.page_count,
                       method=extracted.method, ocr_engine=extracted.ocr_engine),
         forms=forms,
-        warnings=warnings + ocr_warnings(report, forms) + form_warnings,
+        warnings=warnings + ocr_warnings(extracted.repairs(), report, forms) + form_warnings,
     )
 
 
-def ocr_warnings(report: OcrReport, forms) -> list[Warning]:
-    """`ocr_repaired` for every cell a repair rule changed (repaired amounts checked against the
-    budget sums), `low_ocr_confidence` for every cell or line read below the threshold."""
-    if not report.repairs and not report.low_confidence:
-        return []  # a text PDF: no need to import the OCR modules (OpenCV)
-    sums = check_repaired_sums(forms, report.repairs)
+def ocr_warnings(repairs: list[CellRepair], report: OcrReport, forms) -> list[Warning]:
+    """`ocr_repaired` for every cell a repair rule changed (`repairs`, as the cells carry them;
+    repaired amounts checked against the budget sums), `low_ocr_confidence` for every cell or
+    line read below the threshold."""
+    sums = check_repaired_sums(forms, repairs)
     out: list[Warning] = []
-    for k, rep in enumerate(report.repairs):
+    for k, rep in enumerate(repairs):
         conf = "n/a" if rep.confidence is None else f"{rep.confidence:.2f}"
         before, after = _changed_part(rep.before, rep.after)
         msg = (f"page {rep.page}: OCR read {before!r}, repaired to {after!r} "

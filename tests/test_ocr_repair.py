@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from perfdecl.extract.ocr.engines import OcrLine
-from perfdecl.extract.ocr.repair import (CellRepair, Repairer, load_rules,
+from perfdecl.extract.grid import CellRepair
+from perfdecl.extract.ocr.repair import (Repairer, load_rules,
                                          lone_sign, repair_amount, sign_from_glyph)
 from perfdecl.models import BudgetItem, Form
 from perfdecl.normalize.cells import cell_labels

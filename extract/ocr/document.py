@@ -24,6 +24,7 @@ from ... import limits
 from ...errors import OcrRequiredError
 from ..chars import chars_bbox, group_lines, line_text
 from ..grid import ExtractedDocument, Table, TextLine
+from ..orientation import as_displayed, shown_box
 from ..stitch import stitch_tables
 from ..textlayer import TABLE_SETTINGS, open_pdf, read_pages
 from . import settings_with
@@ -41,7 +42,6 @@ class OcrReport:
     engine: str | None = None
     ocr_pages: list[int] = field(default_factory=list)
     scanner_text_pages: list[int] = field(default_factory=list)  # scans read from their own text
-    repairs: list = field(default_factory=list)  # repair.CellRepair
     low_confidence: list[tuple[int, str, float, tuple]] = field(default_factory=list)
     timings: dict[int, dict[str, float]] = field(default_factory=dict)
     skew: dict[int, float] = field(default_factory=dict)
@@ -90,13 +90,14 @@ class _Ocr:
             render = time.perf_counter() - t0
             page, turn, orient = self._upright(page)
             result = read_page(page, self.engine, self.settings, self.repairer)
-            if turn is not None:
+            low_confidence = result.low_confidence
+            if turn is not None:  # the items' boxes are mapped once stitched (`_document`)
                 report.turns[page.page] = turn
-                _boxes_as_displayed(result, turn)
+                low_confidence = [(text, conf, shown_box(box, turn))
+                                  for text, conf, box in low_confidence]
             report.engine = self.engine.describe()
             report.ocr_pages.append(page.page)
-            report.repairs.extend(result.repairs)
-            report.low_confidence.extend((page.page, *low) for low in result.low_confidence)
+            report.low_confidence.extend((page.page, *low) for low in low_confidence)
             report.timings[page.page] = {"render": render, "orient": orient, **result.timings}
             report.skew[page.page] = result.skew
             items.extend(result.items)
@@ -110,20 +111,6 @@ class _Ocr:
 
         page, turn, found = upright_page(page)
         return page, turn, found.seconds
-
-
-def _boxes_as_displayed(result, turn) -> None:
-    """Repairs and low-confidence cells of a page read turned, located on the page as displayed
-    like the records (the normalizer maps those, `boxes_as_displayed`)."""
-    from dataclasses import replace
-
-    from ..orientation import to_page_box
-
-    def shown(box):
-        return tuple(round(v, 2) for v in to_page_box(box, turn))
-
-    result.repairs = [replace(r, bbox=shown(r.bbox)) for r in result.repairs]
-    result.low_confidence = [(text, conf, shown(box)) for text, conf, box in result.low_confidence]
 
 
 def extract_document(path: str | Path, *, password: str | None = None, mode: str = "auto",
@@ -187,11 +174,15 @@ def extract_document(path: str | Path, *, password: str | None = None, mode: str
 
 
 def _document(page_count: int, items: list, unusable: list[int], report: OcrReport,
-              turns: dict | None = None) -> ExtractedDocument:
-    return ExtractedDocument(page_count=page_count, items=stitch_tables(items),
+              turns: dict) -> ExtractedDocument:
+    """The items stitched across pages, their boxes then put on the pages as displayed (`turns`:
+    the pages read turned upright, text layer and OCR alike)."""
+    items = stitch_tables(items)
+    as_displayed(items, turns)
+    return ExtractedDocument(page_count=page_count, items=items,
                              method="ocr" if report.ocr_pages else "text",
                              ocr_engine=report.engine if report.ocr_pages else None,
-                             unusable_pages=unusable, turns=turns or {})
+                             unusable_pages=unusable)
 
 
 def _check_images(page, path: Path) -> None:

@@ -31,18 +31,6 @@ class Fixed:
     rules: list[str] = field(default_factory=list)
 
 
-@dataclass
-class CellRepair:
-    """One repaired cell: where, what was read, what it became, by which rules."""
-
-    page: int
-    bbox: tuple
-    before: str
-    after: str
-    rules: list[str]
-    confidence: float | None
-
-
 @lru_cache(maxsize=4)
 def load_rules(path: str | None = None) -> dict:
     with open(path or REPAIRS_PATH, "rb") as fh:
