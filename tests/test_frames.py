@@ -5,7 +5,7 @@ import json
 import pandas as pd
 
 import perfdecl
-from perfdecl.writers import TABLE_COLUMNS
+from perfdecl.frames import TABLE_COLUMNS
 
 from samplecases import SAMPLES
 

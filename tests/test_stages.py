@@ -40,3 +40,13 @@ def test_relative_imports_resolve_to_absolute_names():
                                                         EXTRACT_MODULES])
 def test_extract_imports_nothing_from_normalize(path):
     assert sorted(m for m in imported_modules(path) if m.startswith("perfdecl.normalize")) == []
+
+
+def test_the_flat_table_schema_imports_no_writer():
+    """frames.py holds the tables' schema and rows; the file formats (writers.py) build on it."""
+    frames = Path(__file__).resolve().parent.parent / "perfdecl" / "frames.py"
+    tree = ast.parse(frames.read_text(encoding="utf-8"))
+    imported = {name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+                for name in (node.module, *(alias.name for alias in node.names)) if name}
+    assert imported >= {"concerns", "models", "Document"}
+    assert not {"writers", "perfdecl.writers"} & imported

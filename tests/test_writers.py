@@ -12,8 +12,8 @@ import pytest
 
 import perfdecl
 from perfdecl.models import BudgetItem, Document, Form, Indicator, Source, Target, Warning
-from perfdecl.writers import (TABLE_COLUMNS, FlatSink, csv_bytes, document_rows, escape_formula,
-                              formula_risk)
+from perfdecl.frames import TABLE_COLUMNS, document_rows
+from perfdecl.writers import FlatSink, csv_bytes, escape_formula, formula_risk
 
 from samplecases import SAMPLES
 
