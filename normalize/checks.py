@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ..extract.text import clean_text
 from ..models import Form, Indicator, Warning
+from .amounts import trailing_brackets
 from .vocabulary import vocabulary
 
 
@@ -21,7 +22,8 @@ from .vocabulary import vocabulary
 # what an auditor reading the page sees, even where it comes from rounding.
 _CENT = 0.005
 
-_BRACKET_END = re.compile(r"[（(]([^（）()]{1,8})[）)]$")
+# the longest bracket text at the end of an indicator name still read as a possible unit
+_NAME_UNIT_MAX_LENGTH = 8
 _QIZHONG = re.compile(r"^其中[：:]?")
 _NUMBERED = re.compile(r"^(\d+|[一二三四五六七八九十]+)[.、．]")
 
@@ -202,8 +204,8 @@ def _bracket_unit(name: str) -> bool:
     grammar: `1<bracket text>` must read as a number with that unit."""
     from .targets import parse_target
 
-    m = _BRACKET_END.search(name)
-    if not m:
+    m = trailing_brackets(name)
+    if not m or not 1 <= len(m.group(1)) <= _NAME_UNIT_MAX_LENGTH:
         return False
     t = parse_target("1" + m.group(1))
     return t.kind == "numeric" and (t.unit is not None or (t.scale or 1) != 1)
