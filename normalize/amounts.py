@@ -14,10 +14,12 @@ _AMOUNT = re.compile(r"^(?P<number>[-+]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?)(?P<unit>
 _SPACES = re.compile(r"\s+")
 # A bracket group ending a label (`项目资金（万元）`, `城镇新增就业人数（万人）`): an opening bracket, text
 # with no bracket in it, a closing one; full-width or ASCII, mixed too (OCR reads either). The one
-# rule for every label; the target grammar has its own for values (targets.toml [decor]).
+# rule for every label and name; the target grammar has its own for values (targets.toml [decor]).
 _TRAILING_BRACKETS = re.compile(r"[（(]([^（）()]*)[）)]$")
-# a unit in brackets is short (万元, 万人次, 平方公里)
+# a unit in brackets is short (万元, 万人次, 平方公里); at the end of an indicator name the
+# bracket is taken for a possible unit up to a little longer (the target grammar then decides)
 UNIT_MAX_LENGTH = 6
+NAME_UNIT_MAX_LENGTH = 8
 
 
 def parse_amount(text: str | None) -> float | None:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ..extract.text import clean_text
 from ..models import Form, Indicator, Warning
-from .amounts import trailing_brackets
+from .amounts import NAME_UNIT_MAX_LENGTH, trailing_brackets
 from .vocabulary import vocabulary
 
 
@@ -22,8 +22,6 @@ from .vocabulary import vocabulary
 # what an auditor reading the page sees, even where it comes from rounding.
 _CENT = 0.005
 
-# the longest bracket text at the end of an indicator name still read as a possible unit
-_NAME_UNIT_MAX_LENGTH = 8
 _QIZHONG = re.compile(r"^其中[：:]?")
 _NUMBERED = re.compile(r"^(\d+|[一二三四五六七八九十]+)[.、．]")
 
@@ -205,7 +203,7 @@ def _bracket_unit(name: str) -> bool:
     from .targets import parse_target
 
     m = trailing_brackets(name)
-    if not m or not 1 <= len(m.group(1)) <= _NAME_UNIT_MAX_LENGTH:
+    if not m or not 1 <= len(m.group(1)) <= NAME_UNIT_MAX_LENGTH:
         return False
     t = parse_target("1" + m.group(1))
     return t.kind == "numeric" and (t.unit is not None or (t.scale or 1) != 1)

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .models import Document, Form, Indicator, Target
+from .normalize.amounts import NAME_UNIT_MAX_LENGTH, trailing_brackets
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,6 @@ COMPARE_SETTINGS: dict = {
 }
 
 _CODE = re.compile(r"[\[【(（][0-9A-Za-z\-]+[\]】)）]")
-_UNIT_BRACKET = re.compile(r"[（(][^（()）]{1,8}[)）]$")
 
 
 def _compact(text: str | None) -> str:
@@ -56,7 +56,9 @@ def _party(text: str | None) -> str:
 
 def _bare_name(name: str) -> str:
     """An indicator name without the unit in brackets that may end it (`…人数（人）`)."""
-    return _UNIT_BRACKET.sub("", _compact(name))
+    compact = _compact(name)
+    m = trailing_brackets(compact)
+    return compact[:m.start()] if m and 1 <= len(m.group(1)) <= NAME_UNIT_MAX_LENGTH else compact
 
 
 # -- loading ---------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 import pytest
 
+from perfdecl.compare import _bare_name
 from perfdecl.models import Indicator
 from perfdecl.normalize.amounts import bracket_unit, strip_trailing_brackets, trailing_brackets
 from perfdecl.normalize.checks import number_expected
@@ -38,3 +39,8 @@ def test_a_name_ending_in_a_bracketed_unit_expects_a_number():
     assert number_expected(ind("城镇新增就业（万人）")) is True
     assert number_expected(ind("群众知晓情况（由第三方机构调查评估）")) is False  # no unit: too long
     assert number_expected(ind("群众知晓情况")) is False
+
+
+def test_compare_pairs_indicator_names_without_their_bracketed_unit():
+    assert _bare_name("城镇新增 就业人数（人）") == "城镇新增就业人数"
+    assert _bare_name("群众知晓情况（由第三方机构调查评估）") == "群众知晓情况（由第三方机构调查评估）"
