@@ -6,12 +6,11 @@ from __future__ import annotations
 import math
 import re
 
-from ..extract.text import clean_text
+from ..extract.text import clean_text, compact
 
 # an amount may carry its unit (`250万`, `164万元`, `3,600.00元`); the unit is the form's, so only
 # the number is the amount
 _AMOUNT = re.compile(r"^(?P<number>[-+]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?)(?P<unit>万元|亿元|千元|元|万)?$")
-_SPACES = re.compile(r"\s+")
 # A bracket group ending a label (`项目资金（万元）`, `城镇新增就业人数（万人）`): an opening bracket, text
 # with no bracket in it, a closing one; full-width or ASCII, mixed too (OCR reads either). The one
 # rule for every label and name; the target grammar has its own for values (targets.toml [decor]).
@@ -25,7 +24,7 @@ NAME_UNIT_MAX_LENGTH = 8
 def parse_amount(text: str | None) -> float | None:
     """The number a budget cell prints, or None for an empty or non-numeric cell."""
     # a line wrap inside a long number (`3,309,840.0` / `0`) is no gap between two numbers
-    m = _AMOUNT.match(_SPACES.sub("", clean_text(text)))
+    m = _AMOUNT.match(compact(clean_text(text)))
     if m is None:
         return None
     value = float(m.group("number").replace(",", ""))

@@ -1,8 +1,10 @@
-"""The one rule for a bracket group ending a label (normalize/amounts.py), and its users."""
+"""Text rules with one home each: the bracket group ending a label (normalize/amounts.py) and the
+whitespace-free form texts are compared by (extract/text.py: compact), and their users."""
 
 import pytest
 
 from perfdecl.compare import _bare_name
+from perfdecl.extract.text import compact
 from perfdecl.models import Indicator
 from perfdecl.normalize.amounts import bracket_unit, strip_trailing_brackets, trailing_brackets
 from perfdecl.normalize.checks import number_expected
@@ -44,3 +46,10 @@ def test_a_name_ending_in_a_bracketed_unit_expects_a_number():
 def test_compare_pairs_indicator_names_without_their_bracketed_unit():
     assert _bare_name("城镇新增 就业人数（人）") == "城镇新增就业人数"
     assert _bare_name("群众知晓情况（由第三方机构调查评估）") == "群众知晓情况（由第三方机构调查评估）"
+
+
+def test_compact_leaves_out_every_whitespace_character():
+    assert compact(" 项目\n支出\u3000（万元）\t") == "项目支出（万元）"
+    assert compact("Wi Fi\u00a0覆盖率") == "WiFi覆盖率"
+    assert compact(None) == "" and compact("") == ""
+    assert compact("指标\u200b值") == "指标\u200b值"  # a zero-width space is no whitespace
