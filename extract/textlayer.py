@@ -1,7 +1,7 @@
 """Text-layer extraction with pdfplumber: each page's ruled tables as cell grids, plus loose lines.
 
 `read_pages` reads a PDF page by page; the one extract entry point
-(`extract/ocr/document.py: extract_document`) calls it and decides, page by page, between this
+(`extract/document.py: extract_document`) calls it and decides, page by page, between this
 text layer and OCR. The table settings are pdfplumber's own keys (`TABLE_SETTINGS`); the values
 suit the ruled forms governments print.
 """

@@ -2,7 +2,7 @@
 
 Each stage raises a typed `PerfdeclError` naming itself; `convert` returns the contract Document.
 The extract stage reads the text layer and, page by page, OCRs what has none (`ocr`), see
-`extract/ocr/document.py`; image files (PNG, JPEG, TIFF) are OCR'd whole.
+`extract/document.py`; image files (PNG, JPEG, TIFF) are OCR'd whole.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from pathlib import Path
 from . import limits as _limits
 from .errors import InputFileError, NoFormFoundError, OcrRequiredError, PerfdeclError
 from .extract.grid import CellRepair
-from .extract.ocr.document import OCR_MODES, OcrReport, extract_document
+from .extract.document import OCR_MODES, extract_document
+from .extract.ocr.document import OcrReport
 from .extract.ocr.render import IMAGE_SUFFIXES
 from .models import Document, Source, Warning
 from .normalize.cells import cell_labels

@@ -17,7 +17,7 @@ import pytest
 
 import perfdecl
 from perfdecl.extract.grid import Cell, CellRepair, ExtractedDocument, Table, TextLine
-from perfdecl.extract.ocr.document import extract_document
+from perfdecl.extract.document import extract_document
 from perfdecl.extract.ocr.engines import OcrEngine, PageText
 from perfdecl.extract.ocr.orient import ORIENT_SETTINGS, find_orientation, turn_image, upright_page
 from perfdecl.extract.ocr.render import PageImage, render_pdf_pages

@@ -9,7 +9,7 @@ import pytest
 import perfdecl
 from perfdecl.errors import OcrRequiredError
 from perfdecl.extract.grid import Table, TextLine
-from perfdecl.extract.ocr.document import extract_document
+from perfdecl.extract.document import extract_document
 
 from samplecases import SAMPLES
 

@@ -7,7 +7,8 @@
     engines.py  `OcrEngine`: rapidocr (default) and tesseract behind one interface
     repair.py   domain repair by the rules in repairs.toml
     page.py     one page: grid + recognised lines → cells and loose lines
-    document.py a whole file, page by page (auto / always / never)
+    document.py OCR across a file's pages for extract/document.py (the entry point: auto /
+                always / never): the engine on first use, the report, scanners' own text
 
 Settings are a plain dict; `OCR_SETTINGS` holds the defaults, and a caller's dict overrides
 them key by key (`lines` and `engine` are dicts of their own, see lines.LINE_SETTINGS and
