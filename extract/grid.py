@@ -1,4 +1,4 @@
-"""The cell grid every extractor produces (text layer now, OCR later) and the normalizer reads.
+"""The cell grid the extract stage hands to the normalizer, from the text layer and OCR alike.
 
 A `Table` is a grid of `Cell`s. Merged cells are one `Cell` with `rowspan`/`colspan` > 1 (no `None`
 placeholders); `Table.cell_at(r, c)` finds the cell covering a grid position. A table stitched
