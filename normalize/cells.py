@@ -1,8 +1,7 @@
-"""Reading grid cells: a cell's text under the contract's rules, and a row's provenance."""
+"""Reading grid cells: a cell's text under the contract's rules, a row's provenance, and the label
+spellings a cell may hold alone (for OCR repair)."""
 
 from __future__ import annotations
-
-from functools import lru_cache
 
 from ..extract.grid import Cell, Table
 from ..extract.text import clean_text
@@ -28,8 +27,7 @@ def cell_text(table: Table, row: int, col: int | None) -> str:
     return clean_text(cell.text) if cell is not None else ""
 
 
-@lru_cache(maxsize=1)
-def cell_labels() -> tuple[str, ...]:
+def cell_labels() -> list[str]:
     """Every label spelling of labels.toml that a cell may hold on its own (blocks, fields,
     column headers, goal labels, 一级/二级 labels and synonyms): what OCR repair snaps a cell read
     a letter or two off to (extract/ocr/repair.py takes them from the pipeline)."""
@@ -43,4 +41,4 @@ def cell_labels() -> tuple[str, ...]:
         for entry in data.get(level, []):
             out.append(entry["label"])
             out.extend(entry.get("synonyms", []))
-    return tuple(out)
+    return out

@@ -4,6 +4,7 @@ apart from printed ones, read from their own scanner text where it passes the qu
 
 numpy, OpenCV and the engines are imported when a page needs OCR, not for every text PDF.
 """
+
 from __future__ import annotations
 
 import time
@@ -15,6 +16,7 @@ from ..chars import chars_bbox, group_lines, line_text
 from ..grid import Table, TextLine
 from ..orientation import shown_box
 from .render import PageImage
+
 
 @dataclass
 class OcrReport:
@@ -72,7 +74,7 @@ class OcrReader:
             page, turn, orient = self._upright(page)
             result = read_page(page, self.engine, self.settings, self.repairer)
             low_confidence = result.low_confidence
-            if turn is not None:  # the items' boxes are mapped once stitched (`_document`)
+            if turn is not None:  # the items' boxes are mapped once stitched (extract/document.py)
                 report.turns[page.page] = turn
                 low_confidence = [(text, conf, shown_box(box, turn))
                                   for text, conf, box in low_confidence]
