@@ -40,7 +40,8 @@ import pdfplumber
 
 from perfdecl.batch import Options, run_batch
 from perfdecl.pipeline import convert
-from perfdecl.writers import document_json, document_rows
+from perfdecl.frames import document_rows
+from perfdecl.writers import document_json
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"

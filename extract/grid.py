@@ -1,8 +1,10 @@
-"""The cell grid every extractor produces (text layer now, OCR later) and the normalizer reads.
+"""The cell grid the extract stage hands to the normalizer, from the text layer and OCR alike.
 
 A `Table` is a grid of `Cell`s. Merged cells are one `Cell` with `rowspan`/`colspan` > 1 (no `None`
 placeholders); `Table.cell_at(r, c)` finds the cell covering a grid position. A table stitched
-across pages keeps each cell's own page and box.
+across pages keeps each cell's own page and box. Boxes are on the page as displayed, also where
+the page was read turned (extract/orientation.py maps them back once the tables are stitched), so
+that what comes after extract never deals with turns.
 """
 
 from __future__ import annotations
@@ -10,6 +12,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 BBox = tuple[float, float, float, float]  # x0, top, x1, bottom in PDF points, top-left origin
+
+
+@dataclass
+class CellRepair:
+    """What OCR repair (extract/ocr/repairs.toml) changed in a cell: where, what the engine read,
+    what it became, by which rules. It travels on the cell (and on the cell it is joined into
+    across a page break) to the `ocr_repaired` warning."""
+
+    page: int
+    bbox: BBox
+    before: str
+    after: str
+    rules: list[str]
+    confidence: float | None
 
 
 @dataclass
@@ -22,6 +38,7 @@ class Cell:
     page: int  # 1-based
     bbox: BBox
     confidence: float | None = None  # None for a text layer
+    repairs: list[CellRepair] = field(default_factory=list)  # OCR only
 
     @property
     def rows(self) -> range:
@@ -37,7 +54,10 @@ class Table:
     cells: list[Cell]
     n_rows: int
     n_cols: int
-    col_edges: list[float] = field(default_factory=list)  # x of each column boundary
+    col_edges: list[float] = field(default_factory=list)  # x of each column boundary, as read
+    # pages on which the table was read a quarter turn from the page as displayed: there its rows
+    # run up or down the displayed page (extract/orientation.py: as_displayed)
+    sideways_pages: frozenset[int] = frozenset()
 
     def __post_init__(self) -> None:
         self._index()
@@ -62,6 +82,14 @@ class Table:
                 seen.append(cell)
         return seen
 
+    def row_box(self, page: int, across: list[Cell], along: list[Cell]) -> BBox:
+        """The box on `page` of a row of the table: as far across the table as the cells
+        `across` reach, as far down its columns as the cells `along` (a row's own cells, not the
+        merged ones reaching into it from above)."""
+        xs, ys = (along, across) if page in self.sideways_pages else (across, along)
+        return (min(c.bbox[0] for c in xs), min(c.bbox[1] for c in ys),
+                max(c.bbox[2] for c in xs), max(c.bbox[3] for c in ys))
+
     @property
     def pages(self) -> list[int]:
         return sorted({c.page for c in self.cells})
@@ -85,6 +113,7 @@ class TextLine:
     page: int
     bbox: BBox
     clipped: bool = False
+    repairs: list[CellRepair] = field(default_factory=list)  # a one-text OCR "grid" made a line
 
 
 @dataclass
@@ -96,5 +125,13 @@ class ExtractedDocument:
     method: str = "text"  # "text" | "ocr"
     ocr_engine: str | None = None
     unusable_pages: list[int] = field(default_factory=list)  # pages whose text layer failed the check
-    # pages read turned upright (orientation.Turn by page number): provenance is mapped back
-    turns: dict = field(default_factory=dict)
+
+    def repairs(self) -> list[CellRepair]:
+        """Every OCR repair the document's cells and lines carry, in reading order."""
+        return repairs_of(self.items)
+
+
+def repairs_of(items: list[Table | TextLine]) -> list[CellRepair]:
+    """The OCR repairs the items' cells and lines carry, in order."""
+    return [rep for item in items for part in (item.cells if isinstance(item, Table) else [item])
+            for rep in part.repairs]

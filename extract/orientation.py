@@ -12,9 +12,11 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pdfplumber.page import DerivedPage
+
+from .grid import Table
 
 # A page is turned when more than this share of its characters run in one other direction
 # (a form may hold a few rotated labels on an upright page).
@@ -73,6 +75,31 @@ def to_page_box(box, turn: Turn) -> tuple[float, ...]:
     width, height = _turned_size(turn)
     x0, top, x1, bottom = _turn_box(box, (360 - turn.degrees) % 360, width, height)
     return x0 + turn.x0, top + turn.top, x1 + turn.x0, bottom + turn.top
+
+
+def shown_box(box, turn: Turn) -> tuple[float, ...]:
+    """`to_page_box`, to the hundredth of a point as every box of the extract."""
+    return tuple(round(v, 2) for v in to_page_box(box, turn))
+
+
+def as_displayed(items: list, turns: dict[int, Turn]) -> None:
+    """The boxes of tables, cells, repairs and lines read on pages turned upright (`turns`, by
+    page) mapped, in place, onto those pages as displayed; a table read a quarter turn notes the
+    page (`Table.sideways_pages`). Runs once the tables are stitched: stitching compares the
+    boxes as read."""
+    if not turns:
+        return
+    for item in items:
+        parts = item.cells if isinstance(item, Table) else [item]
+        for part in parts:
+            turn = turns.get(part.page)
+            if turn is not None:
+                part.bbox = shown_box(part.bbox, turn)
+            part.repairs = [replace(r, bbox=shown_box(r.bbox, turns[r.page])) if r.page in turns
+                            else r for r in part.repairs]
+        if isinstance(item, Table):
+            item.sideways_pages = frozenset(p for p in item.pages
+                                            if p in turns and turns[p].degrees in (90, 270))
 
 
 def _turned_object(obj: dict, turn: Turn) -> dict:

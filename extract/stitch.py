@@ -11,8 +11,10 @@ numbers) stands between them and both have the same left and right edges. When j
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from .grid import Cell, Table, TextLine
+from .text import compact
 
 EDGE_TOLERANCE = 3.0
 # page numbers as producers print them: `- 3 -`, `3/5`, `第 1 页，共 3 页`, `Page 2 of 4`
@@ -83,7 +85,7 @@ def _clipped_label(line: str, cells: list[Cell]) -> bool:
     """A spreadsheet exporter centres a merged cell's text on the whole cell; when a page break
     cuts the cell, the part falling outside the table on paper is clipped away but stays in the
     text layer, as a loose line repeating cells at the break."""
-    texts = ["".join(c.text.split()) for c in cells]
+    texts = [compact(c.text) for c in cells]
     parts = [part for part in line.split() if not _PAGE_FURNITURE.match(part)]
     if parts and all(any(part in t for t in texts) for part in parts):
         # a fragment of a cut cell's wrapped text, or of two: the characters of labels printed
@@ -94,7 +96,7 @@ def _clipped_label(line: str, cells: list[Cell]) -> bool:
     # (`数量指第标1页，共2页`): the cells' characters are taken out in order, and what is left
     # must be page furniture; longest first, so that a short cell text (效益指标) does not take
     # the characters of a longer one (经济效益指标)
-    rest = "".join(line.split())
+    rest = compact(line)
     found = False
     for text in sorted(set(texts), key=len, reverse=True):
         if text:
@@ -120,7 +122,7 @@ def _clipped_in_column(lines: list[TextLine], text: str, cell: Cell, but_not: st
         # labels printed a character per line side by side read across as one line (`支 预`);
         # without `but_not`, the clipped labels of cells side by side on one baseline
         # (`满意度指标 指标等`) count each, two characters or more
-        parts = line.text.split() if but_not else ["".join(line.text.split()), *line.text.split()]
+        parts = line.text.split() if but_not else [compact(line.text), *line.text.split()]
         for part in parts:
             if part and part in text and not (but_not and part in but_not) \
                     and (len(part) >= 2 or (but_not and within)):
@@ -133,7 +135,7 @@ def _clipped_other_text(lines: list[TextLine], text: str, cell: Cell) -> bool:
     for line in lines:
         middle = (line.bbox[0] + line.bbox[2]) / 2
         if cell.bbox[0] <= middle <= cell.bbox[2]:
-            own = "".join(line.text.split())
+            own = compact(line.text)
             if own and not _PAGE_FURNITURE.match(own) and own not in text:
                 return True
     return False
@@ -168,7 +170,7 @@ def join(a: Table, b: Table, between: list[TextLine] = (), after: list[TextLine]
     bleed: dict[int, list[str]] = {}
     for c in top:
         if c.row + c.rowspan == a.n_rows and c.text.strip():
-            bleed.setdefault(c.col, []).append("".join(c.text.split()))
+            bleed.setdefault(c.col, []).append(compact(c.text))
     first = _repeated_header_rows(top, rest, b.n_rows, bleed)
     cells = list(top)
     for c in rest:
@@ -187,7 +189,7 @@ def join(a: Table, b: Table, between: list[TextLine] = (), after: list[TextLine]
 
 def _row_signature(cells: list[Cell], row: int) -> set[tuple[int, int, str]]:
     """The non-empty cells that start in `row`, by column position and text."""
-    return {(c.col, c.colspan, "".join(c.text.split())) for c in cells
+    return {(c.col, c.colspan, compact(c.text)) for c in cells
             if c.row == row and c.text.strip()}
 
 
@@ -241,8 +243,7 @@ def _nearest(edges: list[float], x: float) -> int:
 def _recolumn(cell: Cell, old: list[float], new: list[float]) -> Cell:
     c0 = _nearest(new, old[cell.col])
     c1 = _nearest(new, old[cell.col + cell.colspan])
-    return Cell(row=cell.row, col=c0, rowspan=cell.rowspan, colspan=max(c1 - c0, 1),
-                text=cell.text, page=cell.page, bbox=cell.bbox, confidence=cell.confidence)
+    return replace(cell, col=c0, colspan=max(c1 - c0, 1))
 
 
 def _rejoin_cut_cells(cells: list[Cell], break_row: int, clipped: list[TextLine] = (),
@@ -263,7 +264,7 @@ def _rejoin_cut_cells(cells: list[Cell], break_row: int, clipped: list[TextLine]
         a = above.get((c.col, c.colspan))
         if a is None:
             continue
-        a_text, c_text = "".join(a.text.split()), "".join(c.text.split())
+        a_text, c_text = compact(a.text), compact(c.text)
         if a_text and c_text and a_text != c_text:
             # a cell sliced by the break, its lines printed partly on each page: each page keeps
             # the other part clipped in the cell's column (项目支出 | 预算及测算依据)
@@ -281,5 +282,6 @@ def _rejoin_cut_cells(cells: list[Cell], break_row: int, clipped: list[TextLine]
         a.rowspan += c.rowspan
         if not a.text.strip():
             a.text = c.text
+        a.repairs = [*a.repairs, *c.repairs]
         drop.add(id(c))
     return [c for c in cells if id(c) not in drop]

@@ -1,4 +1,5 @@
-"""Text rules shared by every text field: character mapping and whitespace removal.
+"""Text rules shared by every text field: character mapping and whitespace removal, and the
+whitespace-free form texts are compared by (`compact`).
 
 Why not ``unicodedata.normalize("NFKC", text)`` on whole texts:
 
@@ -58,6 +59,12 @@ def _gap(match: re.Match[str]) -> str:
     if i > 0 and j < len(s) and s[i - 1] in _LATIN and s[j] in _LATIN:
         return " "
     return ""
+
+
+def compact(text: str | None) -> str:
+    """The text with every whitespace character left out: what two texts are compared by, so
+    that a line wrap or a space a producer put in (`项目 支出`) makes no difference."""
+    return "".join((text or "").split())
 
 
 def clean_text(text: str | None) -> str:

@@ -1,7 +1,9 @@
 """Text-layer extraction with pdfplumber: each page's ruled tables as cell grids, plus loose lines.
 
-Settings are a plain dict (`TABLE_SETTINGS`, pdfplumber's own keys) so that a caller can tune
-them per archive; the defaults suit the ruled forms governments print.
+`read_pages` reads a PDF page by page; the one extract entry point
+(`extract/document.py: extract_document`) calls it and decides, page by page, between this
+text layer and OCR. The table settings are pdfplumber's own keys (`TABLE_SETTINGS`); the values
+suit the ruled forms governments print.
 """
 
 from __future__ import annotations
@@ -21,10 +23,9 @@ from .. import limits
 from ..errors import BadPasswordError, CorruptPdfError, EncryptedPdfError, NotAPdfError, \
     PerfdeclError
 from .chars import chars_bbox, dedupe_overprint, group_lines, line_text
-from .grid import Cell, ExtractedDocument, Table, TextLine
+from .grid import Cell, Table, TextLine
 from .orientation import upright
 from .quality import page_text_usable
-from .stitch import stitch_tables
 from .text import map_chars
 
 log = logging.getLogger(__name__)
@@ -43,27 +44,6 @@ TABLE_SETTINGS: dict = {
 
 # Two boundaries closer than this (points) are the same grid line.
 EDGE_TOLERANCE = 2.0
-
-
-def extract_text_layer(path: str | Path, *, password: str | None = None,
-                       table_settings: dict | None = None) -> ExtractedDocument:
-    """Read every page's text layer into tables and loose lines, stitched across pages."""
-    settings = {**TABLE_SETTINGS, **(table_settings or {})}
-    path = Path(path)
-    with open_pdf(path, password) as pdf:
-        items: list[Table | TextLine] = []
-        unusable: list[int] = []
-        turns = {}
-        for page, page_items, turn in read_pages(pdf, path, settings):
-            if page_items is None:
-                unusable.append(page.page_number)
-                continue
-            items.extend(page_items)
-            if turn is not None:
-                turns[page.page_number] = turn
-        page_count = len(pdf.pages)
-    return ExtractedDocument(page_count=page_count, items=stitch_tables(items),
-                             method="text", unusable_pages=unusable, turns=turns)
 
 
 @contextmanager

@@ -14,9 +14,6 @@ from .document import (
     Task,
 )
 
-# The old name of DocumentWarning, for normalize/checks.py only until its rework (issue 15 item 1,
-# another branch) imports the new one; then this line goes. Not exported.
-Warning = DocumentWarning  # noqa: A001
 
 __all__ = [
     "SCHEMA_VERSION",

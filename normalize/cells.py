@@ -1,10 +1,11 @@
-"""Reading grid cells: a cell's text under the contract's rules, and a row's provenance."""
+"""Reading grid cells: a cell's text under the contract's rules, a row's provenance, and the label
+spellings a cell may hold alone (for OCR repair)."""
 
 from __future__ import annotations
 
 from ..extract.grid import Cell, Table
-from ..extract.orientation import to_page_box
 from ..extract.text import clean_text
+from .vocabulary import vocabulary
 
 
 def row_provenance(table: Table, row: int, cells: list[Cell]) -> tuple[int, tuple, float | None]:
@@ -14,22 +15,9 @@ def row_provenance(table: Table, row: int, cells: list[Cell]) -> tuple[int, tupl
     on_page = [c for c in cells if c.page == page]
     own = [c for c in on_page if c.row == row and c.rowspan == 1] or [c for c in on_page if c.row == row] \
         or on_page
-    bbox = (min(c.bbox[0] for c in on_page), min(c.bbox[1] for c in own),
-            max(c.bbox[2] for c in on_page), max(c.bbox[3] for c in own))
+    bbox = table.row_box(page, across=on_page, along=own)
     confs = [c.confidence for c in cells if c.confidence is not None]
     return page, tuple(round(v, 2) for v in bbox), (min(confs) if confs else None)
-
-
-def boxes_as_displayed(forms: list, turns: dict) -> None:
-    """Provenance boxes of rows read on a page turned upright (extract/orientation.py), mapped
-    back onto the page as displayed, so that they point at what a reader sees there."""
-    if not turns:
-        return
-    for form in forms:
-        for record in (*form.budget, *form.tasks, *form.indicators, *form.facts):
-            turn = turns.get(record.page)
-            if turn is not None and record.bbox is not None:
-                record.bbox = tuple(round(v, 2) for v in to_page_box(record.bbox, turn))
 
 
 def cell_text(table: Table, row: int, col: int | None) -> str:
@@ -37,3 +25,20 @@ def cell_text(table: Table, row: int, col: int | None) -> str:
         return ""
     cell = table.cell_at(row, col)
     return clean_text(cell.text) if cell is not None else ""
+
+
+def cell_labels() -> list[str]:
+    """Every label spelling of labels.toml that a cell may hold on its own (blocks, fields,
+    column headers, goal labels, 一级/二级 labels and synonyms): what OCR repair snaps a cell read
+    a letter or two off to (extract/ocr/repair.py takes them from the pipeline)."""
+    data = vocabulary().data
+    out: list[str] = []
+    for section in ("blocks", "fields", "task_columns", "indicator_columns", "goal_labels"):
+        for spellings in data.get(section, {}).values():
+            if isinstance(spellings, list):
+                out.extend(s for s in spellings if isinstance(s, str))
+    for level in ("level1", "level2"):
+        for entry in data.get(level, []):
+            out.append(entry["label"])
+            out.extend(entry.get("synonyms", []))
+    return out

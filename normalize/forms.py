@@ -17,7 +17,6 @@ from ..models import DocumentWarning, Form
 from .amounts import parse_amount
 from .blocks import (BLOCK_READERS, PAIRS, READERS, Block, BlockReader, FormContext, FormDraft,
                      FormParts, IndicatorColumns, MetaReader)
-from .cells import boxes_as_displayed
 from .checks import check_form
 from .vocabulary import vocabulary
 
@@ -225,8 +224,7 @@ def normalize_document(doc: ExtractedDocument, file_name: str) -> tuple[list[For
                         for w in form_warnings)
     for item in orphans:
         if isinstance(item, Table):
-            warnings.append(DocumentWarning(
-                code="unknown_layout", page=item.first_page,
-                message="a table stands before any form title; its rows were not read"))
-    boxes_as_displayed(forms, doc.turns)
+            warnings.append(DocumentWarning(code="unknown_layout",
+                                    message="a table stands before any form title; its rows were not read",
+                                    page=item.first_page))
     return forms, warnings

@@ -21,7 +21,7 @@ from pathlib import Path
 from . import __version__, compare
 from .errors import (DataFileError, ExitCode, InputFileError, UnreadableFolderError,
                      batch_exit_code)
-from .extract.ocr import OCR_MODES
+from .extract import OCR_MODES
 from .extract.ocr.render import IMAGE_SUFFIXES
 from .limits import LIMITS, MAX_TIMEOUT, default_jobs
 from .names import shown

@@ -30,6 +30,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .extract.text import compact
+from .normalize.amounts import NAME_UNIT_MAX_LENGTH, trailing_brackets
+
 if TYPE_CHECKING:  # pydantic loads with the first document read, not with `perfdecl --help`
     from .models import Document, Form, Indicator, Target
 
@@ -44,21 +47,18 @@ COMPARE_SETTINGS: dict = {
 }
 
 _CODE = re.compile(r"[\[【(（][0-9A-Za-z\-]+[\]】)）]")
-_UNIT_BRACKET = re.compile(r"[（(][^（()）]{1,8}[)）]$")
-
-
-def _compact(text: str | None) -> str:
-    return "".join((text or "").split())
 
 
 def _party(text: str | None) -> str:
     """A department or project name for pairing: codes and whitespace left out."""
-    return _CODE.sub("", _compact(text))
+    return _CODE.sub("", compact(text))
 
 
 def _bare_name(name: str) -> str:
     """An indicator name without the unit in brackets that may end it (`…人数（人）`)."""
-    return _UNIT_BRACKET.sub("", _compact(name))
+    name = compact(name)
+    m = trailing_brackets(name)
+    return name[:m.start()] if m and 1 <= len(m.group(1)) <= NAME_UNIT_MAX_LENGTH else name
 
 
 # -- loading ---------------------------------------------------------------------------------
@@ -131,7 +131,7 @@ def target_change(old: Target | None, new: Target | None) -> str | None:
         return "added"
     if new is None:
         return "removed"
-    if _compact(old.raw) == _compact(new.raw):
+    if compact(old.raw) == compact(new.raw):
         return None
     a, b = _interval(old), _interval(new)
     if a is not None and b is not None:
@@ -163,7 +163,7 @@ def _pair_indicators(old: list[Indicator], new: list[Indicator], min_score: floa
     free_new = list(range(len(new)))
     free_old = []
     for i, ind in enumerate(old):
-        match = next((j for j in free_new if _compact(new[j].name) == _compact(ind.name)), None)
+        match = next((j for j in free_new if compact(new[j].name) == compact(ind.name)), None)
         if match is None:
             free_old.append(i)
         else:
@@ -205,7 +205,7 @@ def _target_entry(ind: Indicator, old_name: str, which: str, old: Target | None,
 
 def _budget_changes(old: Form, new: Form) -> list[dict]:
     def key(b):
-        return (_compact(b.group), _compact(b.item))
+        return (compact(b.group), compact(b.item))
 
     new_items = {}
     for b in new.budget:

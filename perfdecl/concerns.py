@@ -14,6 +14,7 @@ import ast
 import re
 from dataclasses import dataclass
 
+from .extract.text import compact
 from .models import Document, Form
 
 # the record tables of a form, in the order the review page and the tables list them
@@ -42,10 +43,6 @@ class Concerns:
     codes: dict[RecordKey, list[str]]
 
 
-def _compact(text: str | None) -> str:
-    return "".join((text or "").split())
-
-
 def _quoted(pattern: re.Pattern, message: str) -> str:
     """The longest piece of the quoted text (a long cell is shown cut with `…`), no whitespace."""
     m = pattern.search(message)
@@ -55,7 +52,7 @@ def _quoted(pattern: re.Pattern, message: str) -> str:
         text = ast.literal_eval(m.group(1))
     except (ValueError, SyntaxError):
         return ""
-    pieces = [_compact(p) for p in str(text).split("…")]
+    pieces = [compact(p) for p in str(text).split("…")]
     return max(pieces, key=len, default="")
 
 
@@ -72,7 +69,7 @@ def record_text(form: Form, table: str, row: int) -> str:
         parts = [ind.level1, ind.level2, ind.name,
                  ind.period_target.raw if ind.period_target else None,
                  ind.annual_target.raw if ind.annual_target else None, *ind.extra.values()]
-    return "\u0000".join(_compact(p) for p in parts if p)
+    return "\u0000".join(compact(p) for p in parts if p)
 
 
 def _records(doc: Document, form_index: int | None):
@@ -109,7 +106,7 @@ def _rows_of(doc: Document, w) -> list[RecordKey]:
         label = _quoted(_LABEL, msg)
         return [k for k, _, rec in _records(doc, w.form_index)
                 if k[1] == "indicators" and _on_page(rec, w) and "other" in (rec.level1_code, rec.level2_code)
-                and label in (_compact(rec.level1), _compact(rec.level2))]
+                and label in (compact(rec.level1), compact(rec.level2))]
     if code in OCR_CODES:
         text = _quoted(_REPAIRED if code == "ocr_repaired" else _LOW, msg)
         if not text:

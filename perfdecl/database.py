@@ -1,6 +1,6 @@
 """`--format sqlite`: the archive as one SQLite database, `OUT/perfdecl.sqlite`.
 
-The tables are the flat tables (writers.TABLE_COLUMNS, the same columns and values as the CSV)
+The tables are the flat tables (frames.TABLE_COLUMNS, the same columns and values as the CSV)
 keyed for SQL: every input file is a `files` row named by its `document` (the per-file JSON's
 stem in OUT, what resume knows a file by); `forms` are keyed by (document, form_index), the record
 tables by (document, form_index, row_index) with a foreign key to their form, `warnings` by
@@ -25,7 +25,8 @@ from pathlib import Path
 
 from .models import Document
 from .names import readable
-from .writers import ERROR_COLUMNS, TABLE_COLUMNS, document_json, document_rows
+from .frames import ERROR_COLUMNS, TABLE_COLUMNS, document_rows
+from .writers import document_json
 
 log = logging.getLogger(__name__)
 

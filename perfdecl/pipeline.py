@@ -2,7 +2,7 @@
 
 Each stage raises a typed `PerfdeclError` naming itself; `convert` returns the contract Document.
 The extract stage reads the text layer and, page by page, OCRs what has none (`ocr`), see
-`extract/ocr/document.py`; image files (PNG, JPEG, TIFF) are OCR'd whole.
+`extract/document.py`; image files (PNG, JPEG, TIFF) are OCR'd whole.
 """
 
 from __future__ import annotations
@@ -15,10 +15,14 @@ from pathlib import Path
 
 from . import limits as _limits
 from .errors import InputFileError, NoFormFoundError, OcrRequiredError, PerfdeclError
-from .extract.ocr.document import OCR_MODES, OcrReport, extract_document
+from .extract.grid import CellRepair
+from .extract.document import OCR_MODES, extract_document
+from .extract.ocr.document import OcrReport
 from .extract.ocr.render import IMAGE_SUFFIXES
 from .models import Document, DocumentWarning, Source
 from .normalize import vocabulary as _vocabulary
+from .normalize.cells import cell_labels
+from .normalize.checks import check_repaired_sums
 from .normalize.forms import normalize_document
 from .settings import check_ocr_settings
 
@@ -72,14 +76,14 @@ def _convert(path, password, ocr, ocr_engine, ocr_settings) -> Document:
     sha256 = _open(path)
     log.info("extracting %s", path)
     extracted, report = extract_document(path, password=password, mode=ocr, engine=ocr_engine,
-                                         settings=ocr_settings)
+                                         settings=ocr_settings, labels=cell_labels())
     if extracted.page_count and len(extracted.unusable_pages) == extracted.page_count:
         raise OcrRequiredError(
             "no page has a usable text layer (scanned or (cid:NNN) glyphs); OCR is needed",
             file=str(path))
     warnings = [
-        DocumentWarning(code="ocr_required", message="the page has no usable text layer and was not read",
-                        page=p)
+        DocumentWarning(code="ocr_required",
+                        message="the page has no usable text layer and was not read", page=p)
         for p in extracted.unusable_pages
     ]
     forms, form_warnings = normalize_document(extracted, path.name)
@@ -89,20 +93,17 @@ def _convert(path, password, ocr, ocr_engine, ocr_settings) -> Document:
         source=Source(file=path.name, sha256=sha256, page_count=extracted.page_count,
                       method=extracted.method, ocr_engine=extracted.ocr_engine),
         forms=forms,
-        warnings=warnings + ocr_warnings(report, forms) + form_warnings,
+        warnings=warnings + ocr_warnings(extracted.repairs(), report, forms) + form_warnings,
     )
 
 
-def ocr_warnings(report: OcrReport, forms) -> list[DocumentWarning]:
-    """`ocr_repaired` for every cell a repair rule changed (repaired amounts checked against the
-    budget sums), `low_ocr_confidence` for every cell or line read below the threshold."""
-    if not report.repairs and not report.low_confidence:
-        return []  # a text PDF: no need to import the OCR modules (OpenCV)
-    from .extract.ocr.repair import check_repaired_sums
-
-    sums = check_repaired_sums(forms, report.repairs)
+def ocr_warnings(repairs: list[CellRepair], report: OcrReport, forms) -> list[DocumentWarning]:
+    """`ocr_repaired` for every cell a repair rule changed (`repairs`, as the cells carry them;
+    repaired amounts checked against the budget sums), `low_ocr_confidence` for every cell or
+    line read below the threshold."""
+    sums = check_repaired_sums(forms, repairs)
     out: list[DocumentWarning] = []
-    for k, rep in enumerate(report.repairs):
+    for k, rep in enumerate(repairs):
         conf = "n/a" if rep.confidence is None else f"{rep.confidence:.2f}"
         before, after = _changed_part(rep.before, rep.after)
         msg = (f"page {rep.page}: OCR read {before!r}, repaired to {after!r} "

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 import perfdecl
-from perfdecl.writers import TABLE_COLUMNS
+from perfdecl.frames import TABLE_COLUMNS
 
 from samplecases import SAMPLES, seed_spec
 

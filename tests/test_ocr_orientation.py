@@ -16,13 +16,12 @@ import numpy as np
 import pytest
 
 import perfdecl
-from perfdecl.extract.ocr.document import _boxes_as_displayed, extract_document
+from perfdecl.extract.grid import Cell, CellRepair, ExtractedDocument, Table, TextLine
+from perfdecl.extract.document import extract_document
 from perfdecl.extract.ocr.engines import OcrEngine, PageText
 from perfdecl.extract.ocr.orient import ORIENT_SETTINGS, find_orientation, turn_image, upright_page
-from perfdecl.extract.ocr.page import PageResult
 from perfdecl.extract.ocr.render import PageImage, render_pdf_pages
-from perfdecl.extract.ocr.repair import CellRepair
-from perfdecl.extract.orientation import Turn, _turn_box
+from perfdecl.extract.orientation import Turn, _turn_box, as_displayed
 
 from samplecases import SAMPLES, strip_provenance
 
@@ -121,7 +120,7 @@ def test_the_engine_reads_the_page_upright(tmp_path, shown):
     turn = report.turns[1]
     assert (turn.degrees, turn.x0, turn.top) == (360 - shown, 0.0, 0.0)
     assert (round(turn.width, 2), round(turn.height, 2)) == (width, height)
-    assert doc.turns == {1: turn} and report.timings[1]["orient"] > 0
+    assert report.timings[1]["orient"] > 0
 
     off = _Recorder()
     _, report = extract_document(turned, engine=off, settings={"deskew": False, "orient": False})
@@ -129,16 +128,29 @@ def test_the_engine_reads_the_page_upright(tmp_path, shown):
     assert off.images[0].shape == (engine.images[0].shape if shown == 180 else engine.images[0].shape[::-1])
 
 
-def test_repairs_and_low_confidence_cells_are_located_on_the_page_as_displayed():
+def test_cells_repairs_and_lines_are_located_on_the_page_as_displayed():
     turn = Turn(90, 0.0, 0.0, 595.0, 842.0)  # portrait as displayed, read as landscape
-    result = PageResult(items=[], repairs=[CellRepair(page=1, bbox=(100.0, 50.0, 200.0, 70.0),
-                                                      before="1,2", after="1.2", rules=["amount"],
-                                                      confidence=0.9)],
-                        low_confidence=[("x", 0.5, (10.0, 20.0, 30.0, 40.0))])
-    _boxes_as_displayed(result, turn)
+    repair = CellRepair(page=1, bbox=(100.0, 50.0, 200.0, 70.0), before="1,2", after="1.2",
+                        rules=["amount"], confidence=0.9)
+    cells = [Cell(0, 0, 1, 1, "1.2", 1, (100.0, 50.0, 200.0, 70.0), 0.9, [repair]),
+             Cell(0, 1, 1, 1, "x", 1, (200.0, 50.0, 300.0, 70.0)),
+             Cell(1, 0, 1, 2, "y", 1, (100.0, 70.0, 300.0, 90.0)),
+             Cell(2, 0, 1, 1, "z", 2, (100.0, 50.0, 200.0, 70.0))]  # page 2 stands upright
+    table = Table(cells=cells, n_rows=3, n_cols=2)
+    line = TextLine("x", 1, (10.0, 20.0, 30.0, 40.0))
+    doc = ExtractedDocument(page_count=2, items=[table, line])
+    as_displayed(doc.items, {1: turn})
     # turned view 842 x 595; a point (x, y) there is (y, 842 - x) on the displayed page
-    assert result.repairs == [replace(result.repairs[0], bbox=(50.0, 642.0, 70.0, 742.0))]
-    assert result.low_confidence == [("x", 0.5, (20.0, 812.0, 40.0, 832.0))]
+    assert [c.bbox for c in table.cells] == [(50.0, 642.0, 70.0, 742.0), (50.0, 542.0, 70.0, 642.0),
+                                             (70.0, 542.0, 90.0, 742.0), (100.0, 50.0, 200.0, 70.0)]
+    assert doc.repairs() == [replace(repair, bbox=(50.0, 642.0, 70.0, 742.0))]
+    assert line.bbox == (20.0, 812.0, 40.0, 832.0)
+    assert table.sideways_pages == frozenset({1})
+    # the first row, across the table's width (both cells of row 0 and the wide cell below), as
+    # tall as its own cells: on the displayed page it runs up the page
+    row = table.row_box(1, across=cells[:3], along=cells[:2])
+    assert row == (50.0, 542.0, 70.0, 742.0)
+    assert table.row_box(2, across=cells[3:], along=cells[3:]) == (100.0, 50.0, 200.0, 70.0)
 
 
 def test_a_turned_scan_reads_like_the_upright_one_with_boxes_where_it_is_shown(tmp_path):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from perfdecl.extract.grid import Table, TextLine
+from perfdecl.extract.grid import Table, TextLine, repairs_of
 from perfdecl.extract.ocr.engines import OcrLine
 from perfdecl.extract.ocr.lines import GridCell, GridTable
 from perfdecl.extract.ocr.page import assemble
@@ -40,7 +40,7 @@ def test_a_grid_of_title_strokes_is_a_line_and_its_strokes_no_signs():
     lines = [[OcrLine(TITLE, (40, 60, 580, 100), 0.99)], [], []]
     result = assemble(page, img, [_grid(boxes)], lines, [], {"low_confidence": 0.5}, Repairer())
     assert [(type(it), it.text) for it in result.items] == [(TextLine, TITLE)]
-    assert result.repairs == []
+    assert repairs_of(result.items) == []
 
 
 def test_a_grid_with_two_cells_read_is_a_table_and_its_lone_sign_is_read():
@@ -51,4 +51,6 @@ def test_a_grid_with_two_cells_read_is_a_table_and_its_lone_sign_is_read():
     (table,) = result.items
     assert isinstance(table, Table)
     assert [c.text for c in table.cells] == ["指标", "95%", "≥"]
-    assert [(r.before, r.after, r.rules) for r in result.repairs] == [("", "≥", ["lone_sign"])]
+    # the repair rides on its cell
+    assert [(r.before, r.after, r.rules) for r in table.cells[2].repairs] == [("", "≥", ["lone_sign"])]
+    assert repairs_of(result.items) == table.cells[2].repairs

@@ -10,14 +10,17 @@ import numpy as np
 import pytest
 
 from perfdecl.extract.ocr.engines import OcrLine
-from perfdecl.extract.ocr.repair import (CellRepair, Repairer, check_repaired_sums, load_rules,
+from perfdecl.extract.grid import CellRepair
+from perfdecl.extract.ocr.repair import (Repairer, load_rules,
                                          lone_sign, repair_amount, sign_from_glyph)
 from perfdecl.models import BudgetItem, Form
+from perfdecl.normalize.cells import cell_labels
+from perfdecl.normalize.checks import check_repaired_sums
 
 
 @pytest.fixture(scope="module")
 def repairer():
-    return Repairer()
+    return Repairer(labels=cell_labels())
 
 
 CONFUSIONS = [
@@ -253,7 +256,7 @@ def test_rules_are_data():
     rules = load_rules()
     assert {c["name"] for c in rules["confusions"]} >= {"brackets", "comma", "colon"}
     assert "三" in rules["targets"]["misread"] and rules["targets"]["glyph"]["right_bar"] == "≥"
-    assert rules["amounts"]["decimal_places"] == 2
+    assert rules["amounts"] == {"decimal_places": 2, "thousands": ",", "decimal": "."}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -152,7 +152,7 @@ def test_text_pdf_never_loads_an_engine():
         def read_page(self, image, cells):
             raise AssertionError("OCR on a text PDF")
 
-    from perfdecl.extract.ocr.document import extract_document
+    from perfdecl.extract.document import extract_document
 
     doc, report = extract_document(SAMPLES / "seed.pdf", mode="auto", engine=Refuse())
     assert doc.method == "text" and report.ocr_pages == []
@@ -227,7 +227,7 @@ def test_good_scanner_text_is_kept_in_the_image_grid(tmp_path):
         pytest.skip("WenQuanYi font not installed (.ci/run installs it)")
     import pdfplumber
 
-    from perfdecl.extract.ocr.document import extract_document
+    from perfdecl.extract.document import extract_document
 
     # the scanner's text: the drawn PDF's own characters, where they are on the page
     with pdfplumber.open(SAMPLES / "two_forms.pdf") as pdf:

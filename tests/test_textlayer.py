@@ -9,9 +9,16 @@ import pytest
 import perfdecl
 from perfdecl.errors import OcrRequiredError
 from perfdecl.extract.grid import Table, TextLine
-from perfdecl.extract.textlayer import extract_text_layer
+from perfdecl.extract.document import extract_document
 
 from samplecases import SAMPLES
+
+
+def text_layer(path):
+    """The file read by its text layer alone, through the one extract entry point."""
+    doc, report = extract_document(path, mode="never")
+    assert report.ocr_pages == [] and doc.method == "text"
+    return doc
 
 
 def tables(doc):
@@ -22,12 +29,12 @@ def test_fake_bold_title_is_read_once():
     with pdfplumber.open(SAMPLES / "seed.pdf") as pdf:
         # pdfplumber's own dedupe keeps the overprint drawn with a second font resource
         assert "部部门门" in pdf.pages[0].dedupe_chars().extract_text()
-    lines = [i.text for i in extract_text_layer(SAMPLES / "seed.pdf").items if isinstance(i, TextLine)]
+    lines = [i.text for i in text_layer(SAMPLES / "seed.pdf").items if isinstance(i, TextLine)]
     assert lines == ["部门整体预算绩效目标申报表"]
 
 
 def test_merged_cells_carry_spans_not_placeholders():
-    (table,) = tables(extract_text_layer(SAMPLES / "seed.pdf"))
+    (table,) = tables(text_layer(SAMPLES / "seed.pdf"))
     by_text = {"".join(c.text.split()): c for c in table.cells}
     assert by_text["加强省外支援协作"].rowspan == 2
     assert by_text["产出指标"].rowspan == 7
@@ -43,7 +50,7 @@ def test_row_opening_a_page_without_a_rule_is_kept():
                        for c in row)
     assert "享受创业担保贷款对象满意度" not in bare
     assert "促进就业专项资金" not in bare
-    (table,) = tables(extract_text_layer(SAMPLES / "zhanjiang_2024.pdf"))
+    (table,) = tables(text_layer(SAMPLES / "zhanjiang_2024.pdf"))
     texts = {"".join(c.text.split()): c for c in table.cells}
     assert texts["享受创业担保贷款对象满意度"].page == 3
     assert texts["促进就业专项资金（含创业担保贷款贴息资金）"].page == 2
@@ -51,7 +58,7 @@ def test_row_opening_a_page_without_a_rule_is_kept():
 
 
 def test_table_is_stitched_and_header_dropped():
-    (table,) = tables(extract_text_layer(SAMPLES / "seed_two_pages.pdf"))
+    (table,) = tables(text_layer(SAMPLES / "seed_two_pages.pdf"))
     headers = [c for c in table.cells if "".join(c.text.split()) == "一级指标"]
     assert len(headers) == 1  # the header repeated on page 2 is gone
     # 效益指标's text is drawn on page 2; its merged cell starts on page 1
@@ -60,7 +67,7 @@ def test_table_is_stitched_and_header_dropped():
 
 
 def test_libreoffice_merged_cell_across_break():
-    (table,) = tables(extract_text_layer(SAMPLES / "seed_libreoffice.pdf"))
+    (table,) = tables(text_layer(SAMPLES / "seed_libreoffice.pdf"))
     (label,) = [c for c in table.cells if "".join(c.text.split()) == "绩效指标"]
     assert label.page == 1 and label.rowspan == 23
 

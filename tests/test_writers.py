@@ -11,9 +11,9 @@ import pyarrow.parquet as pq
 import pytest
 
 import perfdecl
-from perfdecl.models import BudgetItem, Document, DocumentWarning, Form, Indicator, Target
-from perfdecl.writers import (TABLE_COLUMNS, FlatSink, csv_bytes, document_rows, escape_formula,
-                              formula_risk)
+from perfdecl.frames import TABLE_COLUMNS, document_rows
+from perfdecl.models import BudgetItem, Document, DocumentWarning, Form, Indicator, Source, Target
+from perfdecl.writers import FlatSink, csv_bytes, escape_formula, formula_risk
 
 from samplecases import SAMPLES, document
 

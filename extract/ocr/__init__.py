@@ -7,7 +7,8 @@
     engines.py  `OcrEngine`: rapidocr (default) and tesseract behind one interface
     repair.py   domain repair by the rules in repairs.toml
     page.py     one page: grid + recognised lines → cells and loose lines
-    document.py a whole file, page by page (auto / always / never)
+    document.py OCR across a file's pages for extract/document.py (the entry point: auto /
+                always / never): the engine on first use, the report, scanners' own text
 
 Settings are a plain dict; `OCR_SETTINGS` holds the defaults, and a caller's dict overrides
 them key by key (`lines` and `engine` are dicts of their own, see lines.LINE_SETTINGS and
@@ -16,8 +17,6 @@ engines.RAPIDOCR_SETTINGS / TESSERACT_SETTINGS).
 
 from __future__ import annotations
 
-# which pages are OCR'd: those without a usable text layer and image files; every page; none
-OCR_MODES = ("auto", "always", "never")
 # the engine used when none is named (engines.ENGINES holds them all; named here so that a text-only
 # run and the batch's settings record do not import OpenCV and numpy)
 DEFAULT_ENGINE = "rapidocr"

@@ -13,19 +13,18 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..grid import Cell, Table, TextLine
+from ..grid import Cell, CellRepair, Table, TextLine
 from ..text import map_chars
 from .deskew import deskew
 from .engines import OcrEngine, OcrLine
 from .lines import GridTable, find_tables
 from .render import PageImage
-from .repair import CellRepair, Repairer
+from .repair import Repairer
 
 
 @dataclass
 class PageResult:
-    items: list[Table | TextLine]
-    repairs: list[CellRepair] = field(default_factory=list)
+    items: list[Table | TextLine]  # the repairs ride on their cells (Cell.repairs)
     low_confidence: list[tuple[str, float, tuple]] = field(default_factory=list)  # text, conf, bbox
     timings: dict[str, float] = field(default_factory=dict)
     skew: float = 0.0
@@ -108,7 +107,6 @@ def assemble(page: PageImage, image: np.ndarray, grids: Sequence[GridTable],
     for grid in grids:
         cells: list[Cell] = []
         engine_read: list[bool] = []  # the engine read text in the cell (a repair may fill an empty one)
-        first_repair = len(result.repairs)
         for gc in grid.cells:
             lines = list(cell_lines[k])
             k += 1
@@ -116,27 +114,26 @@ def assemble(page: PageImage, image: np.ndarray, grids: Sequence[GridTable],
             engine_read.append(bool(text.strip()))
             conf = _min_conf(lines)
             bbox = _pt(gc.box, page.scale)
+            repairs = []
             if repairer is not None:  # empty cells too: a lone sign may not be read at all
                 fixed = repairer.repair_cell(text, lines, image, conf, gc.box)
                 if fixed.text != text:
-                    result.repairs.append(CellRepair(page=page.page, bbox=bbox, before=text,
-                                                     after=fixed.text, rules=fixed.rules,
-                                                     confidence=conf))
+                    repairs.append(CellRepair(page=page.page, bbox=bbox, before=text,
+                                              after=fixed.text, rules=fixed.rules,
+                                              confidence=conf))
                     text = fixed.text
             if conf is not None and text and conf < low:
                 result.low_confidence.append((text, conf, bbox))
             cells.append(Cell(row=gc.row, col=gc.col, rowspan=gc.rowspan, colspan=gc.colspan,
-                              text=text, page=page.page, bbox=bbox, confidence=conf))
+                              text=text, page=page.page, bbox=bbox, confidence=conf,
+                              repairs=repairs))
         if sum(engine_read) <= 1 and len(cells) > 1:
             # strokes of a large or bold title taken for rules make a "grid" around one text:
             # a table holds more than one cell of text, so that text is a loose line; a sign
             # "read" from a stroke in an empty cell of it is no text, nor its repair
             texts = [c for c, was_read in zip(cells, engine_read) if was_read]
-            boxes = {c.bbox for c in texts}
-            result.repairs[first_repair:] = [r for r in result.repairs[first_repair:]
-                                             if r.bbox in boxes]
-            result.items += [TextLine(text=c.text.replace("\n", ""), page=c.page, bbox=c.bbox)
-                             for c in texts]
+            result.items += [TextLine(text=c.text.replace("\n", ""), page=c.page, bbox=c.bbox,
+                                      repairs=c.repairs) for c in texts]
             continue
         result.items.append(Table(cells=cells, n_rows=len(grid.ys) - 1, n_cols=len(grid.xs) - 1,
                                   col_edges=[round(x / page.scale, 2) for x in grid.xs]))

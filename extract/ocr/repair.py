@@ -4,7 +4,7 @@
 printed full-width marks), label snapping to the vocabulary, the amount separator rule, and the
 comparison-sign rule for target cells (the sign read from the glyph's shape where the engine has
 no ≥/≤ or confused them). Each change is recorded with the rule's name, for the `ocr_repaired`
-warning. `check_repaired_sums` then tests repaired amounts against the budget's own sums.
+warning (normalize/checks.py tests repaired amounts against the budget's own sums).
 """
 
 from __future__ import annotations
@@ -29,18 +29,6 @@ REPAIRS_PATH = Path(__file__).with_name("repairs.toml")
 class Fixed:
     text: str
     rules: list[str] = field(default_factory=list)
-
-
-@dataclass
-class CellRepair:
-    """One repaired cell: where, what was read, what it became, by which rules."""
-
-    page: int
-    bbox: tuple
-    before: str
-    after: str
-    rules: list[str]
-    confidence: float | None
 
 
 @lru_cache(maxsize=4)
@@ -256,7 +244,10 @@ def repair_amount(text: str, places: int = 2, thousands: str = ",", decimal: str
 class Repairer:
     """The rules of repairs.toml, compiled, plus the label vocabulary."""
 
-    def __init__(self, rules: dict | None = None, labels: Sequence[str] | None = None):
+    def __init__(self, rules: dict | None = None, labels: Sequence[str] = ()):
+        """`labels`: the label spellings of the form vocabulary that cells are snapped to (the
+        caller's: extract knows no vocabulary; perfdecl.normalize.cells.cell_labels), besides
+        the budget labels of repairs.toml [labels] extra."""
         self.rules = rules or load_rules()
         self.confusions = [(c["name"], re.compile(c["pattern"]), c["replace"])
                            for c in self.rules.get("confusions", [])]
@@ -279,8 +270,7 @@ class Repairer:
         lab = self.rules["labels"]
         self.label_score = float(lab["min_score"])
         self.label_len = int(lab["max_length_difference"])
-        self.labels = sorted(set(clean_text(x) for x in (labels if labels is not None
-                                                          else vocabulary_labels() + lab["extra"])))
+        self.labels = sorted(set(clean_text(x) for x in [*labels, *lab["extra"]]))
         self._label_set = set(self.labels)
 
     # -- pieces ---------------------------------------------------------------------------------
@@ -358,60 +348,3 @@ class Repairer:
 
     def repair_loose(self, text: str) -> str:
         return self.confuse(text).text
-
-
-def vocabulary_labels() -> list[str]:
-    """Every label spelling of normalize/labels.toml that a cell may hold on its own."""
-    from ...normalize.vocabulary import vocabulary
-
-    data = vocabulary().data
-    out: list[str] = []
-    for section in ("blocks", "fields", "task_columns", "indicator_columns", "goal_labels"):
-        for spellings in data.get(section, {}).values():
-            if isinstance(spellings, list):
-                out.extend(s for s in spellings if isinstance(s, str))
-    for level in ("level1", "level2"):
-        for entry in data.get(level, []):
-            out.append(entry["label"])
-            out.extend(entry.get("synonyms", []))
-    return out
-
-
-# ---------------------------------------------------------------------------------------------
-def check_repaired_sums(forms, repairs: Sequence[CellRepair], rules: dict | None = None) -> dict[int, str]:
-    """For each repaired amount cell (index into `repairs`) that a budget item was read from,
-    whether the form's budget sums hold: {index: "the budget sums agree" | "... do not agree"}."""
-    checks = (rules or load_rules())["amounts"].get("sum_checks", [])
-    out: dict[int, str] = {}
-    for k, rep in enumerate(repairs):
-        if "amount" not in rep.rules:
-            continue
-        for form in forms:
-            item = _item_at(form.budget, rep)
-            if item is None:
-                continue
-            amounts = {b.item: b.amount for b in form.budget if b.amount is not None}
-            verdicts = []
-            for check in checks:
-                if item.item not in check["left"] + check["right"]:
-                    continue
-                if not all(name in amounts for name in check["left"] + check["right"]):
-                    continue
-                left = sum(amounts[n] for n in check["left"])
-                right = sum(amounts[n] for n in check["right"])
-                sides = f"{'+'.join(check['left'])} = {'+'.join(check['right'])}"
-                verdicts.append(f"{sides} {'holds' if abs(left - right) < 0.005 else 'does not hold'}")
-            out[k] = "; ".join(verdicts) if verdicts else "no budget sum covers it"
-            break
-    return out
-
-
-def _item_at(items, rep: CellRepair):
-    x = (rep.bbox[0] + rep.bbox[2]) / 2
-    y = (rep.bbox[1] + rep.bbox[3]) / 2
-    for item in items:
-        if item.page == rep.page and item.bbox is not None:
-            x0, y0, x1, y1 = item.bbox
-            if x0 <= x <= x1 and y0 <= y <= y1 and item.amount_raw == clean_text(rep.after):
-                return item
-    return None

@@ -16,9 +16,8 @@ from dataclasses import dataclass, field
 from ...extract.grid import Cell, Table
 from ...extract.text import clean_text
 from ...models import BudgetItem
-from ..amounts import bracket_unit, parse_amount
+from ..amounts import bracket_unit, parse_amount, strip_trailing_brackets
 from ..cells import row_provenance
-from ..vocabulary import strip_trailing_brackets
 from .base import PAIRS, BlockReader, FormContext, FormParts
 from .meta import MetaReader, field_pair
 

@@ -10,9 +10,8 @@ from __future__ import annotations
 from ...extract.grid import Cell, Table
 from ...extract.text import clean_text
 from ...models import Fact
-from ..amounts import bracket_unit, parse_amount
+from ..amounts import bracket_unit, parse_amount, strip_trailing_brackets
 from ..cells import row_provenance
-from ..vocabulary import strip_trailing_brackets
 from .base import BlockReader, FormContext, FormParts
 
 

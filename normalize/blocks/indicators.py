@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 from ...extract.grid import Cell, Table
 from ...extract.text import clean_text
 from ...models import BudgetItem, DocumentWarning, Indicator, Target
-from ..amounts import bracket_unit, parse_amount
+from ..amounts import bracket_unit, parse_amount, strip_trailing_brackets
 from ..cells import cell_text, row_provenance
 from ..targets import parse_target
-from ..vocabulary import Vocabulary, strip_trailing_brackets
+from ..vocabulary import Vocabulary
 from .base import Block, BlockReader, FormContext, FormParts
 from .meta import MetaReader
 
