@@ -16,16 +16,9 @@ from rapidfuzz import fuzz, process
 from ..datafiles import VOCABULARY_SHAPE, closest, load_toml, merge
 from ..errors import DataFileError
 from ..extract.text import clean_text
+from .amounts import strip_trailing_brackets
 
 LABELS_PATH = Path(__file__).with_name("labels.toml")
-
-_TRAILING_BRACKETS = re.compile(r"[（(][^（）()]*[）)]$")
-
-
-def strip_trailing_brackets(text: str) -> str:
-    """`项目资金（万元）` → `项目资金`: the label without the note or unit in brackets ending it."""
-    return _TRAILING_BRACKETS.sub("", text)
-
 
 @dataclass(frozen=True)
 class Match:
