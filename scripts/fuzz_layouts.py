@@ -894,10 +894,36 @@ class Result:
     features: list[str] = field(default_factory=list)
     diffs: list = field(default_factory=list)
     error: str | None = None  # the print itself failed (LibreOffice)
+    # the print lacks text the sheet holds (LibreOffice left rows out): no test of the reader,
+    # reported apart and not counted
+    incomplete: str | None = None
 
     @property
     def passed(self) -> bool:
         return not self.diffs and self.error is None
+
+    @property
+    def failed(self) -> bool:
+        return not self.passed and self.incomplete is None
+
+
+def missing_text(wb, pdf) -> str:
+    """The sheet's ideographs the PDF's text layer does not hold as often (off-page characters
+    count: a clipped text is still printed text), as `满×2 意×2 …`; "" when none is missing.
+    Only ideographs: a symbol's code point may differ between the sheet and the PDF's font."""
+    from collections import Counter
+
+    sheet: Counter = Counter()
+    for ws in wb.worksheets:
+        for row in ws.iter_rows(values_only=True):
+            for value in row:
+                if isinstance(value, str):
+                    sheet.update(ch for ch in value if "\u4e00" <= ch <= "\u9fff")
+    printed: Counter = Counter()
+    for page in pdf.pages:
+        printed.update(ch for c in page.chars for ch in c["text"] if "\u4e00" <= ch <= "\u9fff")
+    lost = sheet - printed
+    return " ".join(f"{ch}×{n}" for ch, n in lost.most_common(12)) if sum(lost.values()) >= 3 else ""
 
 
 _worker: dict = {}
@@ -925,6 +951,7 @@ def run_batch(batch: list[tuple[str, int]]) -> list[Result]:
     profile = w["work"] / f"profile-{os.getpid()}"
     results: list[Result] = []
     files: list[Path] = []
+    books = []
     for name, index in batch:
         source = w["sources"][name]
         scale = UnitScale(*w["calib"][unit_kind(source)])
@@ -933,20 +960,24 @@ def run_batch(batch: list[tuple[str, int]]) -> list[Result]:
         path = work / f"{pdf_name(name, index, seed)}.xlsx"
         wb.save(path)
         files.append(path)
+        books.append(wb)
         results.append(Result(name, index, setup.as_dict(), setup.brief()))
     try:
         print_batch(files, work, profile)
     except subprocess.SubprocessError as err:
         log.error("LibreOffice failed on a batch: %s", err)
-    for path, res in zip(files, results):
+    for path, wb, res in zip(files, books, results):
         pdf = path.with_suffix(".pdf")
         if not pdf.exists():
             res.error = "LibreOffice wrote no PDF"
             continue
         with pdfplumber.open(pdf) as doc:
             res.pages = len(doc.pages)
+            lost = missing_text(wb, doc)
         res.features = break_features(pdf)
         res.diffs = [list(d) for d in check(w["sources"][res.source].reference, pdf, w["corpus"])]
+        if res.diffs and lost:
+            res.incomplete = f"the print lacks text of the sheet: {lost}"
         if w["keep"]:
             w["keep"].mkdir(parents=True, exist_ok=True)
             shutil.copyfile(pdf, w["keep"] / pdf.name)
@@ -984,7 +1015,7 @@ def sweep(names: list[str], indices: list[int], seed: int, jobs: int, keep: Path
             chunks = pool.map(run_batch, batches)
         for k, chunk in enumerate(chunks, 1):
             results += chunk
-            bad = sum(not r.passed for r in results)
+            bad = sum(r.failed for r in results)
             log.info("batch %d/%d done: %d prints, %d failed, %.0f s", k, len(batches),
                      len(results), bad, time.monotonic() - started)
         if jobs > 1:
@@ -1003,6 +1034,7 @@ def report(results: list[Result], seed: int, names: list[str], out=sys.stdout) -
         if not rs:
             continue
         ok = sum(r.passed for r in rs)
+        bad = sum(r.failed for r in rs)
         pages = [r.pages for r in rs if r.pages]
         span = f"{min(pages)}-{max(pages)}" if pages else "-"
         feats: dict[str, int] = {}
@@ -1010,10 +1042,17 @@ def report(results: list[Result], seed: int, names: list[str], out=sys.stdout) -
             for f in r.features:
                 feats[f] = feats.get(f, 0) + 1
         shown_feats = ", ".join(f"{k} {v}" for k, v in sorted(feats.items()))
-        say(f"{name:<28}{len(rs):>7}{ok:>8}{len(rs) - ok:>8}  {span:<5}  {shown_feats}")
+        say(f"{name:<28}{len(rs):>7}{ok:>8}{bad:>8}  {span:<5}  {shown_feats}")
     total_ok = sum(r.passed for r in results)
-    say(f"{'ALL':<28}{len(results):>7}{total_ok:>8}{len(results) - total_ok:>8}")
-    failures = [r for r in results if not r.passed]
+    failures = [r for r in results if r.failed]
+    say(f"{'ALL':<28}{len(results):>7}{total_ok:>8}{len(failures):>8}")
+    incomplete = [r for r in results if r.incomplete]
+    if incomplete:
+        say()
+        say(f"not counted: {len(incomplete)} print(s) lacking text of the sheet (LibreOffice):")
+    for r in incomplete:
+        say(f"- {r.source} #{r.index} ({r.pages} pages): {r.brief}")
+        say(f"    {r.incomplete}")
     if failures:
         say()
         say("failures:")
@@ -1117,7 +1156,7 @@ def main(argv: list[str] | None = None) -> int:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps([dataclasses.asdict(r) for r in results],
                                         ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    return 0 if all(r.passed for r in results) else 1
+    return 0 if not any(r.failed for r in results) else 1
 
 
 if __name__ == "__main__":
