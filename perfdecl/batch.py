@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import ctypes
 import errno
-import fcntl
 import hashlib
 import json
 import logging
@@ -33,7 +32,6 @@ import sys
 import time
 import traceback
 from collections import Counter
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -41,11 +39,13 @@ from . import __version__
 from . import limits as _limits
 from .extract.ocr import DEFAULT_ENGINE
 from .limits import MAX_TIMEOUT, default_jobs
+from .accounting import Summary, account
 from .audit_outputs import AuditOutputs
 from .errors import ConvertTimeoutError, InternalError, OutOfMemoryError, OutputWriteError, \
     PerfdeclError, WorkerCrashError
 from .models import Document
-from .names import json_text, shown
+from .journal import Journal, mark_reusable, source_key
+from .names import shown
 from .pipeline import convert
 from .writers import FLAT_FORMATS, FlatSink, atomic_write, document_json, document_line, \
     document_rows, remove_leftovers, write_errors
@@ -105,33 +105,6 @@ class Options:
         return {"perfdecl": __version__, "ocr": kwargs.get("ocr") or "auto",
                 "ocr_engine": (kwargs.get("ocr_engine") or DEFAULT_ENGINE).lower(),
                 "ocr_settings": ocr_settings}
-
-
-@dataclass
-class Summary:
-    files: int = 0
-    ok: int = 0
-    skipped: int = 0
-    failed: int = 0
-    pages: int = 0
-    forms: int = 0
-    indicators: int = 0
-    warnings: Counter = field(default_factory=Counter)
-    errors: list[dict] = field(default_factory=list)
-    error_codes: Counter = field(default_factory=Counter)
-    seconds: float = 0.0
-    peak_rss_kb: int = 0  # highest peak resident memory of any worker
-
-    def line(self) -> str:
-        failed = f"{self.failed} failed"
-        if self.error_codes:
-            failed += " (" + ", ".join(f"{c} {n}" for c, n in sorted(self.error_codes.items())) + ")"
-        text = (f"{self.files} file(s): {self.ok} converted, {self.skipped} skipped (unchanged), "
-                f"{failed}; {self.pages} page(s), {self.forms} form(s), {self.indicators} "
-                f"indicator(s) in {self.seconds:.1f} s")
-        if self.warnings:
-            text += "; warnings: " + ", ".join(f"{c} {n}" for c, n in sorted(self.warnings.items()))
-        return text
 
 
 @dataclass
@@ -401,7 +374,7 @@ def unique_stems(paths: list[Path], claimed: dict[str, str] | None = None) -> li
     used: set[str] = set()
     for p in paths:
         base = bounded_stem(p.stem)
-        source = _source_key(p)
+        source = source_key(p)
         stem, n = base, 2
         while stem.casefold() in used or claimed.get(stem.casefold(), source) != source:
             stem, n = f"{base}-{n}", n + 1
@@ -410,9 +383,6 @@ def unique_stems(paths: list[Path], claimed: dict[str, str] | None = None) -> li
     return stems
 
 
-def _source_key(path: Path) -> str:
-    """Which input made an output: its absolute path (symlinks not resolved, as given)."""
-    return os.path.abspath(path)
 
 
 def capped_jobs(jobs: int | None, files: int) -> int:
@@ -454,30 +424,30 @@ def run_batch(inputs: list[Path], opts: Options, *, jobs: int | None = None,
         tasks = [FileJob(i, str(p), s) for i, (p, s) in
                  enumerate(zip(inputs, unique_stems(inputs, claimed)))]
         for task in tasks:
-            key, source = opts.json_key(task.stem), _source_key(Path(task.path))
+            key, source = opts.json_key(task.stem), source_key(Path(task.path))
             if (journal.entries.get(key) or {}).get("source") != source:
                 journal.append(key, {"settings": None, "source": source})  # claimed, not made yet
     if not opts.force:
-        _mark_reusable(tasks, opts, journal, settings)
+        mark_reusable(tasks, opts, journal, settings)
     jobs = capped_jobs(jobs, len(tasks))
     if jobs > 1:
         opts = replace(opts, convert_kwargs=_share_cores(opts.convert_kwargs, jobs))
     summary = Summary(files=len(tasks) + len(listing_errors or []))
     for error in listing_errors or []:
-        _account({"error": error, "status": "failed"}, summary)
+        account({"error": error, "status": "failed"}, summary)
     start = time.monotonic()
     sink = FlatSink(opts.out, opts.formats)
     audit = AuditOutputs(opts.out, opts.formats)
     try:
         for result in _results(tasks, opts, jobs, summary, progress, start):
-            _account(result, summary)
+            account(result, summary)
             sink.add(result.get("rows"), result.get("line"))
             audit.add(tasks[result["index"]].stem, result)
             if result["status"] != "skipped":  # a failure forgets what made an older JSON
                 task = tasks[result["index"]]
                 journal.record(opts.json_key(task.stem), {
                     "settings": settings if result["status"] == "ok" else None,
-                    "source": _source_key(Path(task.path)),
+                    "source": source_key(Path(task.path)),
                     "sha256": result.get("json_sha256")})
             if progress is not None:
                 progress.update(summary, time.monotonic() - start)
@@ -506,176 +476,6 @@ def _share_cores(convert_kwargs: dict, jobs: int) -> dict:
     engine["threads"] = max(1, default_jobs() // jobs)
     ocr_settings["engine"] = engine
     return {**convert_kwargs, "ocr_settings": ocr_settings}
-
-
-class Journal:
-    """What each per-file JSON in OUT was made from and with, keyed by its path in OUT: the input
-    (`source`, its absolute path), the settings (null: claimed for that input, not made, or
-    failed) and the sha256 of the JSON written. A JSON is reused only when the journal saw it
-    written (same sha256) with this run's settings.
-
-    One JSON line per file, appended and flushed as results arrive, so an interrupted run keeps
-    the record of what it wrote; rewritten when a run ends, one line per file in sorted order, so
-    that a rerun writes the same bytes. Entries of files that this run did not see stay: OUT may
-    collect several archives, and several runs may write into it at once. Every read, append and
-    rewrite holds an exclusive lock on OUT/.perfdecl (flock), and the journal is opened without
-    following a symbolic link: a link planted there is replaced, never written through.
-    """
-
-    def __init__(self, path: Path):
-        self.path = path
-        self.entries: dict[str, dict] = {}
-        self.mine: dict[str, dict] = {}  # what this run recorded
-        self._lock_fd: int | None = None
-        self._depth = 0
-        with self.locked():
-            self.reload()
-
-    @contextmanager
-    def locked(self):
-        if self._depth == 0:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX)
-            except OSError:
-                os.close(fd)
-                raise
-            self._lock_fd = fd
-        self._depth += 1
-        try:
-            yield
-        finally:
-            self._depth -= 1
-            if self._depth == 0:
-                os.close(self._lock_fd)  # closing releases the lock
-                self._lock_fd = None
-
-    def _read_text(self) -> str:
-        try:
-            fd = os.open(self.path, os.O_RDONLY | os.O_NOFOLLOW)
-        except OSError as exc:
-            if exc.errno == errno.ELOOP:
-                log.warning("%s is a symbolic link: not followed, replaced", shown(self.path))
-            return ""
-        with os.fdopen(fd, "rb") as fh:
-            return fh.read().decode("utf-8", "replace")
-
-    def reload(self) -> None:
-        """The entries as the file holds them now (under the lock), this run's on top."""
-        shared: dict[str, dict] = {}  # one object per distinct settings: memory flat over archives
-        entries: dict[str, dict] = {}
-        for line in self._read_text().splitlines():
-            try:
-                entry = json.loads(line)
-                key = entry["file"]
-                settings = entry["settings"]
-                if isinstance(settings, dict):
-                    settings = shared.setdefault(json.dumps(settings, sort_keys=True), settings)
-                elif settings is not None:
-                    continue
-                entries[key] = {"settings": settings, "source": entry.get("source"),
-                                "sha256": entry.get("sha256")}
-            except (ValueError, KeyError, TypeError):
-                continue  # a line cut short by a crash: that file is converted again
-        entries.update(self.mine)
-        self.entries = entries
-
-    @staticmethod
-    def _line(key: str, entry: dict) -> bytes:
-        record = {"file": key, "settings": entry.get("settings")}
-        for extra in ("source", "sha256"):
-            if entry.get(extra) is not None:
-                record[extra] = entry[extra]
-        return (json_text(json.dumps(record, ensure_ascii=False, sort_keys=True)) + "\n").encode()
-
-    def _open_append(self) -> int:
-        flags = os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW  # read: its last byte
-        try:
-            return os.open(self.path, flags, 0o666)
-        except OSError as exc:
-            if exc.errno != errno.ELOOP:
-                raise
-            os.unlink(self.path)  # a planted link: removed, not followed
-            return os.open(self.path, flags, 0o666)
-
-    def append(self, key: str, entry: dict) -> None:
-        """One line at the end of the file (under the lock)."""
-        self.entries[key] = self.mine[key] = entry
-        with self.locked():
-            fd = self._open_append()
-            try:
-                size = os.fstat(fd).st_size
-                line = self._line(key, entry)
-                if size and os.pread(fd, 1, size - 1) != b"\n":
-                    line = b"\n" + line  # the last line was cut short by a crash
-                os.write(fd, line)
-            finally:
-                os.close(fd)
-
-    def record(self, key: str, entry: dict) -> None:
-        self.append(key, entry)
-
-    def close(self, *, compact: bool) -> None:
-        if not compact:
-            return
-        with self.locked():
-            self.reload()  # other runs may have appended since
-            kept = {}
-            for key, entry in sorted(self.entries.items()):
-                if entry.get("settings") is None and (key in self.mine or not entry.get("source")):
-                    continue  # this run's failures, and claims it did not make good
-                kept[key] = entry
-            if kept or os.path.lexists(self.path):
-                atomic_write(self.path, b"".join(self._line(k, v) for k, v in kept.items()))
-
-
-def _mark_reusable(tasks: list[FileJob], opts: Options, journal: Journal, settings: dict) -> None:
-    """Mark the files whose JSON in OUT this run's settings made; warn once about the others."""
-    other: list[dict] = []
-    for task in tasks:
-        entry = journal.entries.get(opts.json_key(task.stem))
-        if not entry or entry.get("source") != _source_key(Path(task.path)):
-            continue
-        earlier = entry.get("settings")
-        task.reuse = earlier == settings and entry.get("sha256") is not None
-        task.json_sha256 = entry.get("sha256")
-        if isinstance(earlier, dict) and earlier != settings:
-            other.append(earlier)
-    if other:
-        log.warning("%d earlier output(s) in %s were made with other settings (%s); converting "
-                    "them again", len(other), shown(opts.out), _changes(other[0], settings))
-
-
-def _changes(before: dict, now: dict) -> str:
-    return ", ".join(f"{key}: {json.dumps(before.get(key), ensure_ascii=False)} → "
-                     f"{json.dumps(now.get(key), ensure_ascii=False)}"
-                     for key in sorted(set(before) | set(now)) if before.get(key) != now.get(key))
-
-
-def _account(result: dict, summary: Summary) -> None:
-    summary.peak_rss_kb = max(summary.peak_rss_kb, result.get("rss_kb") or 0,
-                              result.get("watched_kb") or 0)
-    if result["error"] is not None:
-        summary.failed += 1
-        summary.errors.append(result["error"])
-        summary.error_codes[result["error"]["code"]] += 1
-        e = result["error"]
-        log.info("%s: failed [%s/%s] %s", shown(e["file"]), e["stage"], e["code"], shown(e["message"]))
-        if result.get("traceback"):
-            log.debug("%s", shown(result["traceback"].rstrip(), lines=True))
-        return
-    if result["status"] == "skipped":
-        summary.skipped += 1
-    else:
-        summary.ok += 1
-    summary.pages += result["pages"]
-    summary.forms += result["forms"]
-    summary.indicators += result["indicators"]
-    summary.warnings.update(result["warnings"])
-    log.info("%s: %s, %d form(s), %d indicator(s), %d warning(s), %.2f s", shown(result["path"]),
-             result["status"], result["forms"], result["indicators"],
-             sum(result["warnings"].values()), result["seconds"])
 
 
 def _results(tasks: list[FileJob], opts: Options, jobs: int, summary: Summary, progress, start):
@@ -763,53 +563,3 @@ def _results(tasks: list[FileJob], opts: Options, jobs: int, summary: Summary, p
                 w.stop()
             else:
                 w.kill()
-
-
-# -- progress --------------------------------------------------------------------------------
-
-class Progress:
-    """Files, pages, rate and ETA on stderr: one redrawn line on a terminal, else a plain line
-    every `interval` seconds."""
-
-    def __init__(self, stream=None, *, interval: float = 10.0):
-        self.stream = stream or sys.stderr
-        self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
-        self.interval = 0.2 if self.tty else interval
-        self.last = 0.0
-        self.drawn = False
-
-    def _text(self, s: Summary, elapsed: float) -> str:
-        done = s.ok + s.skipped + s.failed
-        rate = done / elapsed if elapsed > 0 else 0.0
-        eta = (s.files - done) / rate if rate > 0 else None
-        pct = 100.0 * done / s.files if s.files else 100.0
-        eta_text = "--:--" if eta is None else time.strftime("%H:%M:%S", time.gmtime(eta))
-        return (f"[{done}/{s.files}] {pct:3.0f}%  {s.pages} pages  {rate:.1f} files/s  "
-                f"{s.pages / elapsed if elapsed > 0 else 0:.1f} pages/s  {s.failed} failed  "
-                f"ETA {eta_text}")
-
-    def update(self, summary: Summary, elapsed: float) -> None:
-        done = summary.ok + summary.skipped + summary.failed
-        if done == summary.files and self.tty:
-            self._draw(summary, elapsed)
-        else:
-            self.tick(summary, elapsed)
-
-    def tick(self, summary: Summary, elapsed: float) -> None:
-        if elapsed - self.last >= self.interval:
-            self._draw(summary, elapsed)
-
-    def _draw(self, summary: Summary, elapsed: float) -> None:
-        self.last = elapsed
-        text = self._text(summary, elapsed)
-        if self.tty:
-            self.stream.write("\r\x1b[K" + text)
-            self.drawn = True
-        else:
-            self.stream.write(f"perfdecl: {text}\n")
-        self.stream.flush()
-
-    def close(self) -> None:
-        if self.tty and self.drawn:
-            self.stream.write("\n")
-            self.stream.flush()

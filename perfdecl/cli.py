@@ -148,7 +148,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run_convert(args: argparse.Namespace) -> int:
-    from .batch import Options, Progress, run_batch
+    from .batch import Options, run_batch
+    from .progress import Progress
 
     listing_errors: list[dict] = []
     inputs = find_inputs(args.paths, images=args.ocr != "never", errors=listing_errors)

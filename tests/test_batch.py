@@ -16,7 +16,9 @@ import pytest
 
 import perfdecl
 import perfdecl.batch as batch
-from perfdecl.batch import Options, Progress, Summary, run_batch
+from perfdecl.accounting import Summary
+from perfdecl.batch import Options, run_batch
+from perfdecl.progress import Progress
 from perfdecl.cli import main
 
 from samplecases import SAMPLES
