@@ -8,6 +8,7 @@ import logging
 from collections import Counter
 from dataclasses import dataclass, field
 
+from .filejob import FileResult
 from .names import shown
 
 log = logging.getLogger("perfdecl")
@@ -41,26 +42,25 @@ class Summary:
 
 
 
-def account(result: dict, summary: Summary) -> None:
-    summary.peak_rss_kb = max(summary.peak_rss_kb, result.get("rss_kb") or 0,
-                              result.get("watched_kb") or 0)
-    if result["error"] is not None:
+def account(result: FileResult, summary: Summary) -> None:
+    summary.peak_rss_kb = max(summary.peak_rss_kb, result.rss_kb, result.watched_kb)
+    if result.error is not None:
+        e = result.error
         summary.failed += 1
-        summary.errors.append(result["error"])
-        summary.error_codes[result["error"]["code"]] += 1
-        e = result["error"]
+        summary.errors.append(e)
+        summary.error_codes[e["code"]] += 1
         log.info("%s: failed [%s/%s] %s", shown(e["file"]), e["stage"], e["code"], shown(e["message"]))
-        if result.get("traceback"):
-            log.debug("%s", shown(result["traceback"].rstrip(), lines=True))
+        if result.traceback:
+            log.debug("%s", shown(result.traceback.rstrip(), lines=True))
         return
-    if result["status"] == "skipped":
+    if result.status == "skipped":
         summary.skipped += 1
     else:
         summary.ok += 1
-    summary.pages += result["pages"]
-    summary.forms += result["forms"]
-    summary.indicators += result["indicators"]
-    summary.warnings.update(result["warnings"])
-    log.info("%s: %s, %d form(s), %d indicator(s), %d warning(s), %.2f s", shown(result["path"]),
-             result["status"], result["forms"], result["indicators"],
-             sum(result["warnings"].values()), result["seconds"])
+    summary.pages += result.pages
+    summary.forms += result.forms
+    summary.indicators += result.indicators
+    summary.warnings.update(result.warnings)
+    log.info("%s: %s, %d form(s), %d indicator(s), %d warning(s), %.2f s", shown(result.path),
+             result.status, result.forms, result.indicators, sum(result.warnings.values()),
+             result.seconds)

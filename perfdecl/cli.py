@@ -44,7 +44,7 @@ def find_inputs(paths: list[str], *, images: bool = True,
     be listed (`list/unreadable_folder`), or a path that cannot even be looked at, such as a name
     past 255 bytes (`open/unreadable_file`), is added to `errors` as an error record instead of
     being skipped in silence or stopping the run."""
-    from .batch import _error_record
+    from .filejob import error_record
 
     suffixes = input_suffixes(images)
     found: list[Path] = []
@@ -54,7 +54,7 @@ def find_inputs(paths: list[str], *, images: bool = True,
     def unlisted(exc: OSError) -> None:
         where = exc.filename if exc.filename is not None else "?"
         where = os.fsdecode(where)
-        errors.append(_error_record(where, UnreadableFolderError(
+        errors.append(error_record(where, UnreadableFolderError(
             f"the folder cannot be listed: {exc.strerror or exc}; its files were not converted",
             file=where)))
 
@@ -63,7 +63,7 @@ def find_inputs(paths: list[str], *, images: bool = True,
         try:
             is_dir = p.is_dir()
         except OSError as exc:  # a name too long, a loop of links: stat itself fails
-            errors.append(_error_record(raw, InputFileError(
+            errors.append(error_record(raw, InputFileError(
                 f"cannot look at the path: {exc.strerror or exc}", file=raw)))
             continue
         if is_dir:
@@ -148,7 +148,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run_convert(args: argparse.Namespace) -> int:
-    from .batch import Options, run_batch
+    from .batch import run_batch
+    from .filejob import Options
     from .progress import Progress
 
     listing_errors: list[dict] = []
