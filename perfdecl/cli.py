@@ -125,6 +125,11 @@ def build_parser() -> argparse.ArgumentParser:
                            "sqlite (perfdecl.sqlite), review (review/<stem>.html, review/index.html)")
     conv.add_argument("-j", "--jobs", type=_positive_int, default=None, metavar="N",
                       help=f"worker processes (default: all cores, here {default_jobs()})")
+    conv.add_argument("--scheduler", metavar="ADDRESS",
+                      default=os.environ.get("DASK_SCHEDULER_ADDRESS") or None,
+                      help="convert on the Dask cluster of this scheduler (tcp://HOST:8786; "
+                           "default: $DASK_SCHEDULER_ADDRESS); OUT and the inputs must be at the "
+                           "same path on every worker. Needs the extra perfdecl[dask]")
     conv.add_argument("--timeout", type=_seconds, default=600.0, metavar="SECONDS",
                       help="time limit per file (default 600, room for OCR of a long scan; 0: none)")
     conv.add_argument("--force", action="store_true",
@@ -172,12 +177,22 @@ def run_convert(args: argparse.Namespace) -> int:
         print(f"perfdecl: cannot create the output folder {shown(args.output)}: {exc.strerror}",
               file=sys.stderr)
         return 2
+    executor = None
+    # an explicit --jobs beats a scheduler named only in the environment
+    if args.scheduler and (args.jobs is None or _given(args, "--scheduler")):
+        if args.jobs is not None:
+            print("perfdecl: --jobs is for the local pool; with --scheduler the cluster's "
+                  "workers decide", file=sys.stderr)
+            return 2
+        executor = _cluster(args.scheduler)
+        if isinstance(executor, int):
+            return executor
     progress = None if args.quiet else Progress(sys.stderr)
     # SIGTERM (a job scheduler stopping the run) is handled as Ctrl-C is: workers stopped, spool
     # and unfinished files removed, the journal kept (SIGKILL cannot be: the next run cleans up)
     previous = signal.signal(signal.SIGTERM, _terminate) if threading_main() else None
     try:
-        summary = run_batch(inputs, opts, jobs=args.jobs, progress=progress,
+        summary = run_batch(inputs, opts, jobs=args.jobs, executor=executor, progress=progress,
                             listing_errors=listing_errors)
     except KeyboardInterrupt as exc:
         if progress is not None:
@@ -196,6 +211,8 @@ def run_convert(args: argparse.Namespace) -> int:
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+        if executor is not None:
+            executor.client.close()
     if progress is not None:
         progress.close()
     if not args.quiet:
@@ -207,6 +224,28 @@ def run_convert(args: argparse.Namespace) -> int:
         print(f"error: … {len(summary.errors) - SHOWN_ERRORS} more in "
               f"{shown(args.output / 'errors.csv')}", file=sys.stderr)
     return 1 if summary.errors else 0
+
+
+def _given(args: argparse.Namespace, option: str) -> bool:
+    """Whether the option was on the command line (not only in the environment)."""
+    return any(a == option or a.startswith(option + "=") for a in getattr(args, "argv", []))
+
+
+def _cluster(address: str):
+    """The Dask executor of the scheduler at `address`, or an exit status after one line saying
+    why not (the extra missing, the scheduler unreachable)."""
+    from .cluster import DaskExecutor, MissingExtra, connect
+
+    try:
+        client = connect(address)
+    except MissingExtra as exc:
+        print(f"perfdecl: {exc}", file=sys.stderr)
+        return 2
+    except (OSError, TimeoutError, ValueError) as exc:
+        print(f"perfdecl: cannot reach the Dask scheduler at {shown(address)}: {shown(exc)}",
+              file=sys.stderr)
+        return 1
+    return DaskExecutor(client)
 
 
 class Terminated(KeyboardInterrupt):
@@ -238,10 +277,12 @@ def _unknown_engine(name: str | None) -> str | None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse exits 2 on bad usage, 0 on --help
         return int(exc.code or 0)
+    args.argv = argv
     if args.command == "compare":
         return compare.run(args)
     if args.command == "schema":
@@ -269,6 +310,8 @@ def _log_to_stderr(verbose: bool) -> None:
     log.propagate = False
     # pdfminer logs every repaired xref at WARNING; the error record says what matters
     logging.getLogger("pdfminer").setLevel(logging.WARNING if verbose else logging.ERROR)
+    # a Dask client logs reconnections and its shutdown: a failed file has its own record
+    logging.getLogger("distributed").setLevel(logging.INFO if verbose else logging.ERROR)
 
 
 if __name__ == "__main__":
