@@ -1,5 +1,5 @@
-"""Command line: `perfdecl convert PATH... -o OUT [--format json,csv] [--jobs N]`, `perfdecl schema`,
-`perfdecl compare OLD NEW [--json]`.
+"""Command line: `perfdecl convert PATH... -o OUT [--format json,csv] [--jobs N | --scheduler ADDR]`,
+`perfdecl schema`, `perfdecl compare OLD NEW [--json]`.
 
 Exit status: 0 every file converted (or unchanged since the last run), 1 some file failed (after
 converting all the others), 2 bad usage, 130 interrupted.
@@ -28,6 +28,8 @@ log = logging.getLogger("perfdecl")
 
 FORMATS = ("json", "jsonl", "csv", "xlsx", "parquet", "sqlite", "review")
 PDF_SUFFIXES = {".pdf"}
+# where Dask's own tools look for the scheduler: --scheduler's default
+SCHEDULER_ENV = "DASK_SCHEDULER_ADDRESS"
 # errors beyond this many are only in errors.csv, not repeated on the terminal
 SHOWN_ERRORS = 20
 
@@ -126,10 +128,10 @@ def build_parser() -> argparse.ArgumentParser:
     conv.add_argument("-j", "--jobs", type=_positive_int, default=None, metavar="N",
                       help=f"worker processes (default: all cores, here {default_jobs()})")
     conv.add_argument("--scheduler", metavar="ADDRESS",
-                      default=os.environ.get("DASK_SCHEDULER_ADDRESS") or None,
-                      help="convert on the Dask cluster of this scheduler (tcp://HOST:8786; "
-                           "default: $DASK_SCHEDULER_ADDRESS); OUT and the inputs must be at the "
-                           "same path on every worker. Needs the extra perfdecl[dask]")
+                      help=f"convert on the Dask cluster of this scheduler (tcp://HOST:8786; "
+                           f"default: ${SCHEDULER_ENV} unless --jobs is given); OUT and the "
+                           f"inputs must be at the same path on every worker. Needs the extra "
+                           f"perfdecl[dask]")
     conv.add_argument("--timeout", type=_seconds, default=600.0, metavar="SECONDS",
                       help="time limit per file (default 600, room for OCR of a long scan; 0: none)")
     conv.add_argument("--force", action="store_true",
@@ -178,13 +180,14 @@ def run_convert(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     executor = None
+    if args.scheduler and args.jobs is not None:
+        print("perfdecl: --jobs is for the local pool; with --scheduler the cluster's "
+              "workers decide", file=sys.stderr)
+        return 2
     # an explicit --jobs beats a scheduler named only in the environment
-    if args.scheduler and (args.jobs is None or _given(args, "--scheduler")):
-        if args.jobs is not None:
-            print("perfdecl: --jobs is for the local pool; with --scheduler the cluster's "
-                  "workers decide", file=sys.stderr)
-            return 2
-        executor = _cluster(args.scheduler)
+    scheduler = args.scheduler or (os.environ.get(SCHEDULER_ENV) if args.jobs is None else None)
+    if scheduler:
+        executor = _cluster(scheduler)
         if isinstance(executor, int):
             return executor
     progress = None if args.quiet else Progress(sys.stderr)
@@ -224,11 +227,6 @@ def run_convert(args: argparse.Namespace) -> int:
         print(f"error: … {len(summary.errors) - SHOWN_ERRORS} more in "
               f"{shown(args.output / 'errors.csv')}", file=sys.stderr)
     return 1 if summary.errors else 0
-
-
-def _given(args: argparse.Namespace, option: str) -> bool:
-    """Whether the option was on the command line (not only in the environment)."""
-    return any(a == option or a.startswith(option + "=") for a in getattr(args, "argv", []))
 
 
 def _cluster(address: str):
@@ -277,12 +275,10 @@ def _unknown_engine(name: str | None) -> str | None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    argv = sys.argv[1:] if argv is None else list(argv)
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse exits 2 on bad usage, 0 on --help
         return int(exc.code or 0)
-    args.argv = argv
     if args.command == "compare":
         return compare.run(args)
     if args.command == "schema":

@@ -78,8 +78,8 @@ def convert_on_worker(job: FileJob, opts: Options, threads_per_host: dict[str, i
     engines, as the local pool shares them among its workers. None if the task was cancelled."""
     distributed = _distributed()
     worker = distributed.get_worker()
-    sharing = threads_per_host.get(_host(worker.address)) or worker.state.nthreads
-    opts = replace(opts, convert_kwargs=share_cores(opts.convert_kwargs, sharing))
+    opts = replace(opts, convert_kwargs=worker_convert_kwargs(worker, opts.convert_kwargs,
+                                                              threads_per_host))
     slot = getattr(_thread, "slot", None)
     if slot is None or slot.opts != opts:
         if slot is not None:
@@ -92,6 +92,13 @@ def convert_on_worker(job: FileJob, opts: Options, threads_per_host: dict[str, i
         return state is not None and state.state != "cancelled"
 
     return slot.run(job, wanted)
+
+
+def worker_convert_kwargs(worker, convert_kwargs: dict, threads_per_host: dict[str, int]) -> dict:
+    """The OCR engine's threads on `worker`: its host's cores shared by the task threads of every
+    worker there (a worker that joined after the run started counts its own threads)."""
+    sharing = threads_per_host.get(_host(worker.address)) or worker.state.nthreads
+    return share_cores(convert_kwargs, sharing)
 
 
 # -- on the client ---------------------------------------------------------------------------

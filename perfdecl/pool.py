@@ -290,8 +290,12 @@ class Slot:
     def run(self, job: FileJob, wanted: Callable[[], bool] = lambda: True) -> FileResult | None:
         """Convert one file and wait for its result (a Dask task does this); None if `wanted`
         turned false meanwhile (the task was cancelled: the worker is killed)."""
-        while not self.give(job):
-            pass
+        for _ in range(3):
+            if self.give(job):
+                break
+        else:  # fresh workers die before taking a file: the machine's trouble, not the file's
+            return FileResult.failure(job, WorkerCrashError(
+                "no worker process could be started to convert this file", file=job.path))
         while True:
             now = time.monotonic()
             ready = multiprocessing.connection.wait([self.worker.conn],

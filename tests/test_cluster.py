@@ -17,9 +17,11 @@ import distributed
 import pytest
 
 import perfdecl.cluster as cluster
+import perfdecl.pool as pool
 from perfdecl.batch import run_batch
 from perfdecl.cli import main
-from perfdecl.filejob import Options
+from perfdecl.filejob import FileJob, Options
+from perfdecl.ordering import InputOrder
 
 from samplecases import SAMPLES
 
@@ -180,3 +182,35 @@ def test_missing_extra_is_one_line_naming_it(tmp_path, monkeypatch, capsys):
                  "--scheduler", "tcp://127.0.0.1:1"]) == 2
     assert capsys.readouterr().err == ("perfdecl: running on a Dask cluster needs the Dask extra: "
                                        "pip install 'perfdecl[dask]'\n")
+
+
+def test_the_client_holds_a_bounded_window_of_tasks(tmp_path, client, monkeypatch):
+    """Files are submitted only `window` ahead of the first unfinished one: the client's memory
+    does not grow with the archive."""
+    files = sorted(_copy(tmp_path / "in", TEXT_SAMPLES[:8]).iterdir())
+    out = tmp_path / "out"
+    out.mkdir()
+    submitted = []
+    real_submit = client.submit
+    monkeypatch.setattr(client, "submit", lambda *a, **k: submitted.append(1) or real_submit(*a, **k))
+    order = InputOrder(3)
+    tasks = [FileJob(i, str(p), p.stem, source=str(p)) for i, p in enumerate(files)]
+    held = []
+    for done, result in enumerate(cluster.DaskExecutor(client).results(
+            tasks, Options(out=out), order, lambda: None)):
+        held.append(len(submitted) - done)
+        order.put(result)
+    assert len(submitted) == 8 and 1 <= max(held) <= 3
+    assert order.next == 8 and sorted(p.name for p in out.glob("*.json")) == \
+        sorted(p.stem + ".json" for p in files)
+
+
+def test_ocr_threads_share_each_hosts_cores(client):
+    """Both workers of the LocalCluster are on 127.0.0.1: on each, a file's OCR engine gets the
+    host's cores / 2 task threads, as `--jobs 2` gives each of its workers locally."""
+    hosts = cluster.DaskExecutor(client)._threads_per_host()
+    assert hosts == {"127.0.0.1": 2}
+    shares = client.run(lambda dask_worker: cluster.worker_convert_kwargs(
+        dask_worker, {"ocr": "auto"}, hosts))
+    threads = max(1, pool.default_jobs() // 2)
+    assert list(shares.values()) == [{"ocr": "auto", "ocr_settings": {"engine": {"threads": threads}}}] * 2
