@@ -3,10 +3,11 @@
 A `Slot` is one worker process and the file it converts. It hands the file over, watches the
 worker's resident memory and the time, and turns a crash, a kill past the memory limit or past the
 hard time limit into that file's error record; it replaces the process when it must (after a
-crash or a kill, after a MemoryError, every `TASKS_PER_WORKER` files). Inside the worker the time
-limit is an alarm (`filejob.process_file`), which only a process's main thread receives: so a
-file is always converted in a worker process of its own, locally (`LocalPool`, forked from the
-main process) and on a Dask worker (`perfdecl.cluster`, a fresh interpreter started by the task).
+crash or a kill, after a MemoryError, every `TASKS_PER_WORKER` files; a fresh interpreter every
+`FRESH_INTERPRETER_TASKS`). Inside the worker the time limit is an alarm
+(`filejob.process_file`), which only a process's main thread receives: so a file is always
+converted in a worker process of its own, locally (`LocalPool`, forked from the main process) and
+on a Dask worker (`perfdecl.cluster`, a fresh interpreter started by the task).
 
 Hostile inputs (issue 11): a worker's memory is watched and capped (`perfdecl.limits`), a worker
 dies with the process that started it.
@@ -126,9 +127,12 @@ def _context():
 
 # A worker started with subprocess, not multiprocessing: inside a Dask worker, which runs as a
 # daemonic process (distributed.worker.daemon), multiprocessing refuses to start children; a fresh
-# interpreter also shares no lock with the worker's threads. It costs ~0.7 s per TASKS_PER_WORKER
-# files.
+# interpreter also shares no lock with the worker's threads. Its start and imports take 0.4 s of
+# CPU (a text PDF takes 0.1-0.2 s): it is replaced after FRESH_INTERPRETER_TASKS files, not 50
+# (bench/bench_cluster.py: 13 % more CPU than --jobs 2 over 200 text files at 50; a fork costs
+# milliseconds). Its memory is watched as any worker's.
 FRESH_INTERPRETER = None
+FRESH_INTERPRETER_TASKS = 200
 
 
 class _FreshInterpreter:
@@ -164,9 +168,11 @@ class _FreshInterpreter:
 
 class _Worker:
     def __init__(self, ctx, opts: Options):
+        self.lifetime = TASKS_PER_WORKER  # files before it is replaced
         if ctx is FRESH_INTERPRETER:
             self.proc = _FreshInterpreter(opts)
             self.conn = self.proc.conn
+            self.lifetime = FRESH_INTERPRETER_TASKS
         else:
             self.conn, child = ctx.Pipe()
             self.proc = ctx.Process(target=_worker_main, args=(child, opts, os.getpid()),
@@ -233,7 +239,7 @@ class Slot:
     def give(self, job: FileJob) -> bool:
         """Hand `job` to the worker (a fresh one if due); False if it died before taking it."""
         w = self.worker
-        if w.done >= TASKS_PER_WORKER or not w.proc.is_alive():
+        if w.done >= w.lifetime or not w.proc.is_alive():
             w.stop()
             self.worker = w = _Worker(self.ctx, self.opts)
         try:
