@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup bytecode demo test samples accuracy accuracy-samples scans clean bench fuzz-layouts
+.PHONY: setup bytecode demo test samples accuracy accuracy-samples scans clean bench bench-cluster fuzz-layouts
 
 setup: $(STAMP)
 
@@ -74,3 +74,8 @@ bench: setup bytecode
 	$(BIN)/python bench/bench_text.py --json out/bench-text.json
 	$(BIN)/python bench/bench_ocr.py --json out/bench-ocr.json
 	$(BIN)/python bench/bench_pipeline.py --files 200 --scanned 4 --repeat 2 --jobs-only
+
+# the 200-file text archive through a local 2-worker Dask cluster next to --jobs 2 (figures in the
+# README, "Running on a cluster")
+bench-cluster: setup
+	$(BIN)/python bench/bench_cluster.py --files 200 --repeat 2

@@ -10,6 +10,7 @@ import json
 import logging
 from pathlib import Path
 
+from .filejob import FileResult
 from .models import Document
 
 log = logging.getLogger(__name__)
@@ -27,21 +28,20 @@ class AuditOutputs:
             self.database = Database(out_dir / DATABASE_FILE)
         self.index = [] if "review" in formats else None
 
-    def add(self, stem: str, result: dict) -> None:
-        """One file's result (batch.process_file's dict) under its per-file name `stem`."""
+    def add(self, stem: str, result: FileResult) -> None:
+        """One file's result under its per-file name `stem`."""
         if self.database is not None:
-            if result.get("error") is not None:
-                self.database.add_error(stem, result["error"])
-            elif result.get("line") is not None:
+            if result.error is not None:
+                self.database.add_error(stem, result.error)
+            elif result.line is not None:
                 # json.loads, not pydantic's parser: a name's undecodable bytes travel as lone
                 # surrogate escapes (names.json_text), which only the former reads back
-                doc = Document.model_validate(json.loads(result["line"]))
-                self.database.add(stem, doc, result["path"])
+                doc = Document.model_validate(json.loads(result.line))
+                self.database.add(stem, doc, result.path)
         if self.index is not None:
-            self.index.append({"stem": stem, "path": result["path"], "error": result.get("error"),
-                               "forms": result.get("forms", 0),
-                               "indicators": result.get("indicators", 0),
-                               "warnings": dict(result.get("warnings") or {})})
+            self.index.append({"stem": stem, "path": result.path, "error": result.error,
+                               "forms": result.forms, "indicators": result.indicators,
+                               "warnings": dict(result.warnings)})
 
     def finish(self) -> list[Path]:
         written: list[Path] = []

@@ -1,5 +1,5 @@
-"""Command line: `perfdecl convert PATH... -o OUT [--format json,csv] [--jobs N]`, `perfdecl schema`,
-`perfdecl compare OLD NEW [--json]`.
+"""Command line: `perfdecl convert PATH... -o OUT [--format json,csv] [--jobs N | --scheduler ADDR]`,
+`perfdecl schema`, `perfdecl compare OLD NEW [--json]`.
 
 Exit status (`perfdecl.errors.ExitCode`, table in the README): 0 every file converted (or unchanged
 since the last run); when files failed (after converting all the others), the code of their error if
@@ -30,6 +30,8 @@ log = logging.getLogger("perfdecl")
 
 FORMATS = ("json", "jsonl", "csv", "xlsx", "parquet", "sqlite", "review")
 PDF_SUFFIXES = {".pdf"}
+# where Dask's own tools look for the scheduler: --scheduler's default
+SCHEDULER_ENV = "DASK_SCHEDULER_ADDRESS"
 # errors beyond this many are only in errors.csv, not repeated on the terminal
 SHOWN_ERRORS = 20
 
@@ -46,7 +48,7 @@ def find_inputs(paths: list[str], *, images: bool = True,
     be listed (`list/unreadable_folder`), or a path that cannot even be looked at, such as a name
     past 255 bytes (`open/unreadable_file`), is added to `errors` as an error record instead of
     being skipped in silence or stopping the run."""
-    from .batch import _error_record
+    from .filejob import error_record
 
     suffixes = input_suffixes(images)
     found: list[Path] = []
@@ -56,7 +58,7 @@ def find_inputs(paths: list[str], *, images: bool = True,
     def unlisted(exc: OSError) -> None:
         where = exc.filename if exc.filename is not None else "?"
         where = os.fsdecode(where)
-        errors.append(_error_record(where, UnreadableFolderError(
+        errors.append(error_record(where, UnreadableFolderError(
             f"the folder cannot be listed: {exc.strerror or exc}; its files were not converted",
             file=where)))
 
@@ -65,7 +67,7 @@ def find_inputs(paths: list[str], *, images: bool = True,
         try:
             is_dir = p.is_dir()
         except OSError as exc:  # a name too long, a loop of links: stat itself fails
-            errors.append(_error_record(raw, InputFileError(
+            errors.append(error_record(raw, InputFileError(
                 f"cannot look at the path: {exc.strerror or exc}", file=raw)))
             continue
         if is_dir:
@@ -127,6 +129,11 @@ def build_parser() -> argparse.ArgumentParser:
                            "sqlite (perfdecl.sqlite), review (review/<stem>.html, review/index.html)")
     conv.add_argument("-j", "--jobs", type=_positive_int, default=None, metavar="N",
                       help=f"worker processes (default: all cores, here {default_jobs()})")
+    conv.add_argument("--scheduler", metavar="ADDRESS",
+                      help=f"convert on the Dask cluster of this scheduler (tcp://HOST:8786; "
+                           f"default: ${SCHEDULER_ENV} unless --jobs is given); OUT and the "
+                           f"inputs must be at the same path on every worker. Needs the extra "
+                           f"perfdecl[dask]")
     conv.add_argument("--timeout", type=_seconds, default=600.0, metavar="SECONDS",
                       help="time limit per file (default 600, room for OCR of a long scan; 0: none)")
     conv.add_argument("--force", action="store_true",
@@ -153,8 +160,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run_convert(args: argparse.Namespace) -> int:
-    from .batch import Options, Progress, run_batch
+    from .batch import run_batch
+    from .filejob import Options
     from .normalize.vocabulary import load_vocabulary
+    from .progress import Progress
 
     listing_errors: list[dict] = []
     inputs = find_inputs(args.paths, images=args.ocr != "never", errors=listing_errors)
@@ -185,12 +194,23 @@ def run_convert(args: argparse.Namespace) -> int:
         print(f"perfdecl: cannot create the output folder {shown(args.output)}: {exc.strerror}",
               file=sys.stderr)
         return ExitCode.bad_usage
+    executor = None
+    if args.scheduler and args.jobs is not None:
+        print("perfdecl: --jobs is for the local pool; with --scheduler the cluster's "
+              "workers decide", file=sys.stderr)
+        return ExitCode.bad_usage
+    # an explicit --jobs beats a scheduler named only in the environment
+    scheduler = args.scheduler or (os.environ.get(SCHEDULER_ENV) if args.jobs is None else None)
+    if scheduler:
+        executor = _cluster(scheduler)
+        if isinstance(executor, int):
+            return executor
     progress = None if args.quiet else Progress(sys.stderr)
     # SIGTERM (a job scheduler stopping the run) is handled as Ctrl-C is: workers stopped, spool
     # and unfinished files removed, the journal kept (SIGKILL cannot be: the next run cleans up)
     previous = signal.signal(signal.SIGTERM, _terminate) if threading_main() else None
     try:
-        summary = run_batch(inputs, opts, jobs=args.jobs, progress=progress,
+        summary = run_batch(inputs, opts, jobs=args.jobs, executor=executor, progress=progress,
                             listing_errors=listing_errors)
     except KeyboardInterrupt as exc:
         if progress is not None:
@@ -209,6 +229,8 @@ def run_convert(args: argparse.Namespace) -> int:
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+        if executor is not None:
+            executor.client.close()
     if progress is not None:
         progress.close()
     if not args.quiet:
@@ -220,6 +242,23 @@ def run_convert(args: argparse.Namespace) -> int:
         print(f"error: … {len(summary.errors) - SHOWN_ERRORS} more in "
               f"{shown(args.output / 'errors.csv')}", file=sys.stderr)
     return batch_exit_code(e["code"] for e in summary.errors)
+
+
+def _cluster(address: str):
+    """The Dask executor of the scheduler at `address`, or an exit status after one line saying
+    why not (the extra missing, the scheduler unreachable)."""
+    from .cluster import DaskExecutor, MissingExtra, connect
+
+    try:
+        client = connect(address)
+    except MissingExtra as exc:
+        print(f"perfdecl: {exc}", file=sys.stderr)
+        return ExitCode.bad_usage
+    except (OSError, TimeoutError, ValueError) as exc:
+        print(f"perfdecl: cannot reach the Dask scheduler at {shown(address)}: {shown(exc)}",
+              file=sys.stderr)
+        return ExitCode.error
+    return DaskExecutor(client)
 
 
 class Terminated(KeyboardInterrupt):
@@ -282,6 +321,8 @@ def _log_to_stderr(verbose: bool) -> None:
     log.propagate = False
     # pdfminer logs every repaired xref at WARNING; the error record says what matters
     logging.getLogger("pdfminer").setLevel(logging.WARNING if verbose else logging.ERROR)
+    # a Dask client logs reconnections and its shutdown: a failed file has its own record
+    logging.getLogger("distributed").setLevel(logging.INFO if verbose else logging.ERROR)
 
 
 if __name__ == "__main__":

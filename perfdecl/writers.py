@@ -25,7 +25,6 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from .frames import ERROR_COLUMNS, ERROR_TABLE, TABLE_COLUMNS, TABLES, Column
-from .frames import document_rows  # noqa: F401  (batch.py imports it from here; moves with the batch split)
 from .models import Document
 from .names import json_bytes, json_text, readable
 

@@ -14,18 +14,21 @@ from pathlib import Path
 import pytest
 
 import perfdecl
-import perfdecl.batch as batch
-from perfdecl.batch import Options, Progress, Summary, run_batch
+import perfdecl.filejob as filejob
+import perfdecl.pool as pool
+from perfdecl.accounting import Summary
+from perfdecl.batch import Options, run_batch
+from perfdecl.progress import Progress
 from perfdecl.cli import main
 from perfdecl.errors import ExitCode
 
 from samplecases import (SAMPLES, copy_samples, error_records, expected_forms, read_csv,
                          strip_provenance)
 
-real_convert = batch.convert
+real_convert = filejob.convert
 
 # Tests that swap the converter rely on workers forked from the test process.
-needs_fork = pytest.mark.skipif(batch._context().get_start_method() != "fork",
+needs_fork = pytest.mark.skipif(pool._context().get_start_method() != "fork",
                                 reason="workers are not forked on this platform")
 
 
@@ -51,7 +54,7 @@ def _misbehaving(path, **kwargs):
 
 @needs_fork
 def test_hang_crash_and_bug_become_error_records(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(batch, "convert", _misbehaving)
+    monkeypatch.setattr(filejob, "convert", _misbehaving)
     src = _samples(tmp_path, ("seed",))
     for name in ("hang.pdf", "deaf.pdf", "crash.pdf", "bug.pdf"):
         shutil.copy(SAMPLES / "seed.pdf", src / name)
@@ -77,7 +80,7 @@ def test_hang_crash_and_bug_become_error_records(tmp_path, monkeypatch, capsys):
 
 @needs_fork
 def test_verbose_logs_the_traceback(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(batch, "convert", _misbehaving)
+    monkeypatch.setattr(filejob, "convert", _misbehaving)
     src = tmp_path / "in"
     src.mkdir()
     shutil.copy(SAMPLES / "seed.pdf", src / "bug.pdf")
@@ -226,14 +229,14 @@ def test_a_journal_line_cut_short_costs_only_its_file(tmp_path, capsys):
 def test_ocr_workers_share_the_cores(monkeypatch):
     """The OCR engine's threads default to every core; with several workers each gets its share,
     unless the caller set a thread count. Threads change speed, not output: not in the record."""
-    monkeypatch.setattr(batch, "default_jobs", lambda: 4)
-    assert batch._share_cores({"ocr": "auto"}, 2) == {
+    monkeypatch.setattr(pool, "default_jobs", lambda: 4)
+    assert pool.share_cores({"ocr": "auto"}, 2) == {
         "ocr": "auto", "ocr_settings": {"engine": {"threads": 2}}}
-    assert batch._share_cores({"ocr_settings": {"dpi": 300}}, 8) == {
+    assert pool.share_cores({"ocr_settings": {"dpi": 300}}, 8) == {
         "ocr_settings": {"dpi": 300, "engine": {"threads": 1}}}
     own = {"ocr_settings": {"engine": {"threads": 3}}}
-    assert batch._share_cores(own, 2) is own
-    record = Options(out=Path("o"), convert_kwargs=batch._share_cores({"ocr": "auto"}, 2)).settings()
+    assert pool.share_cores(own, 2) is own
+    record = Options(out=Path("o"), convert_kwargs=pool.share_cores({"ocr": "auto"}, 2)).settings()
     assert record == Options(out=Path("o"), convert_kwargs={"ocr": "auto"}).settings()
     assert record["ocr_settings"] == {}
 
@@ -373,7 +376,7 @@ def test_interrupt_leaves_no_partial_output(tmp_path):
     ctx = multiprocessing.get_context("fork")
 
     def run():
-        batch.convert = _misbehaving
+        filejob.convert = _misbehaving
         sys.exit(main(["convert", str(src), "-o", str(out), "--format", "json,csv,jsonl", "-q",
                        "--jobs", "2", "--timeout", "0"]))
 

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pytest
 
-import perfdecl.batch as batch
+import perfdecl.pool as pool
 from perfdecl.batch import Options, run_batch
 from perfdecl.cli import main
 from perfdecl.errors import ExitCode
@@ -628,21 +628,21 @@ def test_a_non_latin1_password_opens_an_rc4_pdf(tmp_path):
         assert strip_provenance(doc)["forms"] == expected_forms("seed")  # encrypted copies of seed
 
 
-@pytest.mark.skipif(batch._context().get_start_method() != "fork", reason="counts forked workers")
+@pytest.mark.skipif(pool._context().get_start_method() != "fork", reason="counts forked workers")
 def test_jobs_are_capped_by_the_cores(tmp_path, monkeypatch, caplog):
     src = tmp_path / "in"
     src.mkdir()
     for i in range(10):
         (src / f"junk{i}.pdf").write_bytes(b"junk")
     started = []
-    real = batch._Worker
+    real = pool._Worker
 
     def counted(ctx, opts):
         started.append(1)
         return real(ctx, opts)
 
-    monkeypatch.setattr(batch, "_Worker", counted)
-    monkeypatch.setattr(batch, "default_jobs", lambda: 2)
+    monkeypatch.setattr(pool, "_Worker", counted)
+    monkeypatch.setattr(pool, "default_jobs", lambda: 2)
     # an earlier main() in this process may have given perfdecl's logger its own stderr handler
     monkeypatch.setattr(logging.getLogger("perfdecl"), "propagate", True)
     with caplog.at_level("WARNING", logger="perfdecl"):
