@@ -184,8 +184,7 @@ def run_convert(args: argparse.Namespace) -> int:
         extra["vocabulary"] = [os.path.abspath(f) for f in args.vocabulary]
     limits = {"memory_mb": args.max_memory} if args.max_memory else {}
     opts = Options(out=args.output, formats=args.format, password=args.password,
-                   # the resume journal does not record the vocabulary: convert every file again
-                   timeout=args.timeout or None, force=args.force or bool(args.vocabulary),
+                   timeout=args.timeout or None, force=args.force,
                    convert_kwargs=extra,
                    limits=limits)
     try:

@@ -67,9 +67,16 @@ class Options:
             ocr_settings["engine"] = {k: v for k, v in ocr_settings["engine"].items() if k != "threads"}
             if not ocr_settings["engine"]:
                 del ocr_settings["engine"]
-        return {"perfdecl": __version__, "ocr": kwargs.get("ocr") or "auto",
-                "ocr_engine": (kwargs.get("ocr_engine") or DEFAULT_ENGINE).lower(),
-                "ocr_settings": ocr_settings}
+        settings = {"perfdecl": __version__, "ocr": kwargs.get("ocr") or "auto",
+                    "ocr_engine": (kwargs.get("ocr_engine") or DEFAULT_ENGINE).lower(),
+                    "ocr_settings": ocr_settings}
+        if kwargs.get("vocabulary"):  # the user's label files, by content (a file moved is the same)
+            settings["vocabulary"] = [_file_sha256(Path(f)) for f in kwargs["vocabulary"]]
+        return settings
+
+
+def _file_sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 @dataclass

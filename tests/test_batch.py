@@ -407,3 +407,33 @@ def test_bench_script_runs(tmp_path):
     assert figures["text"]["files"] == 2 and figures["text"]["jobs2"]["failed"] == 0
     assert set(figures["targets"]) == {"pipeline ≤ 2× floor", "2 jobs ≥ 1.8× 1 job",
                                        "peak RSS per worker < 300 MB"}
+
+
+def test_outputs_made_with_another_vocabulary_are_not_reused(tmp_path, capsys):
+    """The journal records the user's vocabulary files by content: the same files skip, other
+    files or none convert again (docs/vocabulary.md)."""
+    examples = Path(__file__).resolve().parent.parent / "docs" / "examples"
+    src = tmp_path / "in"
+    src.mkdir()
+    shutil.copy(examples / "shanghai_2024.pdf", src / "shanghai_2024.pdf")
+    labels = tmp_path / "labels.toml"
+    shutil.copy(examples / "shanghai_labels.toml", labels)
+    out = tmp_path / "out"
+    digest = hashlib.sha256(labels.read_bytes()).hexdigest()
+
+    def codes():
+        doc = json.loads((out / "shanghai_2024.json").read_bytes())
+        return {ind["level2_code"] for ind in doc["forms"][0]["indicators"]}
+
+    assert main(["convert", str(src), "-o", str(out), "--vocabulary", str(labels)]) == 0
+    assert _journal(out)[0]["settings"]["vocabulary"] == [digest]
+    assert "sustainability" in codes()
+    capsys.readouterr()
+    moved = tmp_path / "moved.toml"
+    labels.rename(moved)
+    assert main(["convert", str(src), "-o", str(out), "--vocabulary", str(moved)]) == 0
+    assert "0 converted, 1 skipped" in capsys.readouterr().err
+    main(["convert", str(src), "-o", str(out)])  # the built-in vocabulary alone
+    assert "1 converted, 0 skipped" in capsys.readouterr().err
+    assert "vocabulary" not in _journal(out)[0]["settings"]
+    assert "sustainability" not in codes()
