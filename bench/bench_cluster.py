@@ -38,7 +38,9 @@ import distributed
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_pipeline import machine_parallelism, make_text_pdfs  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from bench_pipeline import machine_figures, machine_parallelism  # noqa: E402
+from samplecases import text_archive  # noqa: E402
 
 from perfdecl.batch import run_batch  # noqa: E402
 from perfdecl.cluster import DaskExecutor  # noqa: E402
@@ -85,15 +87,10 @@ def main() -> int:
     args = ap.parse_args()
     logging.getLogger("pdfminer").setLevel(logging.ERROR)
     logging.getLogger("distributed").setLevel(logging.ERROR)
-    figures: dict = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-                     "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
-                                f"Python {platform.python_version()}",
-                     "distributed": distributed.__version__,
-                     "load_average_before": round(os.getloadavg()[0], 2)}
+    figures = machine_figures(distributed=distributed.__version__)
     with tempfile.TemporaryDirectory(prefix="perfdecl-bench-cluster-") as tmp:
         tmp = Path(tmp)
-        (tmp / "in").mkdir()
-        files = make_text_pdfs(tmp / "in", args.files)
+        files = text_archive(tmp / "in", args.files)
         convert(files[0])  # imports and vocabularies loaded before timing
         figures["files"] = len(files)
         figures["machine_parallelism_before"] = machine_parallelism()

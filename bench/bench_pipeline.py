@@ -45,17 +45,17 @@ from perfdecl.writers import document_json
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
+sys.path.insert(0, str(ROOT / "tests"))
+from samplecases import text_archive  # noqa: E402  (the archive the tests use too)
 
 
-def make_text_pdfs(folder: Path, n: int) -> list[Path]:
-    sources = sorted(p for p in SAMPLES.glob("*.pdf") if p.with_suffix(".expected.json").exists())
-    files = []
-    for i in range(n):
-        src = sources[i % len(sources)]
-        dst = folder / f"{i:04d}-{src.name}"
-        dst.write_bytes(src.read_bytes() + f"\n% perfdecl bench copy {i}\n".encode())
-        files.append(dst)
-    return files
+def machine_figures(**versions: str) -> dict:
+    """When and where the figures were taken; other work on the machine skews every timing, so
+    the load average goes with them."""
+    return {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+            "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
+                       f"Python {platform.python_version()}",
+            **versions, "load_average_before": round(os.getloadavg()[0], 2)}
 
 
 def floor(files: list[Path]) -> tuple[float, int]:
@@ -128,16 +128,11 @@ def main() -> int:
     ap.add_argument("--json", type=Path, help="also write the figures here")
     args = ap.parse_args()
     logging.getLogger("pdfminer").setLevel(logging.ERROR)
-    figures: dict = {"date": time.strftime("%Y-%m-%d"), "machine": f"{platform.machine()}, "
-                     f"{os.cpu_count()} cores, Python {platform.python_version()}",
-                     "pdfplumber": pdfplumber.__version__,
-                     # other work on the machine skews the jobs speed-up: recorded with the figures
-                     "load_average_before": round(os.getloadavg()[0], 2)}
+    figures = machine_figures(pdfplumber=pdfplumber.__version__)
     with tempfile.TemporaryDirectory(prefix="perfdecl-bench-") as tmp:
         tmp = Path(tmp)
-        (tmp / "in").mkdir()
         (tmp / "single").mkdir()
-        files = make_text_pdfs(tmp / "in", args.files)
+        files = text_archive(tmp / "in", args.files)
         convert(files[0])  # imports and vocabularies loaded before timing
         figures["text"] = {"files": len(files)}
         if not args.jobs_only:

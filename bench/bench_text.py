@@ -38,8 +38,8 @@ ROOT = Path(__file__).resolve().parent.parent
 CORPUS_LO = ROOT.parent / "shared" / "real" / "forms" / "pdf" / "lo"
 PERFDECL = Path(sys.executable).with_name("perfdecl")
 
-sys.path.insert(0, str(ROOT / "bench"))
-from bench_pipeline import make_text_pdfs  # noqa: E402
+sys.path.insert(0, str(ROOT / "tests"))
+from samplecases import text_archive  # noqa: E402
 
 # the bare side: what a user of pdfplumber alone writes to read every table of some files
 BARE = """
@@ -120,7 +120,7 @@ def corpus(tmp: Path, repeat: int) -> dict:
 def archive(tmp: Path, n: int, repeat: int) -> dict:
     folder = tmp / "archive"
     folder.mkdir()
-    files = make_text_pdfs(folder, n)
+    files = text_archive(folder, n)
     t_ours, m_ours = best(convert_argv([folder], tmp / "archive-out", "json,csv"), repeat)
     t_bare, m_bare = best(bare_argv(files), repeat)
     return {"files": n, "perfdecl_s": round(t_ours, 2), "bare_s": round(t_bare, 2),

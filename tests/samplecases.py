@@ -92,3 +92,17 @@ def document(forms: list[Form], warnings=(), *, page_count: int = 1, method: str
     """A Document of these forms, from a file x.pdf."""
     return Document(source=Source(file="x.pdf", sha256="0" * 64, page_count=page_count, method=method),
                     forms=forms, warnings=list(warnings))
+
+
+def text_archive(folder: Path, n: int) -> list[Path]:
+    """n text PDFs, copies of the samples with an expected output, each with bytes of its own (a
+    trailing comment, so every file has its own sha256): an archive for batch, cluster and
+    benchmark runs."""
+    folder.mkdir(parents=True, exist_ok=True)
+    files = []
+    for i in range(n):
+        src = SAMPLE_PDFS[i % len(SAMPLE_PDFS)]
+        dst = folder / f"{i:04d}-{src.name}"
+        dst.write_bytes(src.read_bytes() + f"\n% perfdecl archive copy {i}\n".encode())
+        files.append(dst)
+    return files

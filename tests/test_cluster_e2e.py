@@ -17,7 +17,7 @@ from pathlib import Path
 import distributed
 import pytest
 
-from samplecases import SAMPLES, SAMPLE_PDFS
+from samplecases import SAMPLES, text_archive
 
 BIN = Path(sys.executable).parent
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="process groups, SIGKILL")
@@ -70,18 +70,6 @@ def cluster(tmp_path):
             _end(proc)
 
 
-def _archive(folder: Path, n: int) -> list[Path]:
-    """n text PDFs, each with bytes of its own (a trailing comment)."""
-    folder.mkdir()
-    files = []
-    for i in range(n):
-        src = SAMPLE_PDFS[i % len(SAMPLE_PDFS)]
-        dst = folder / f"{i:03d}-{src.name}"
-        dst.write_bytes(src.read_bytes() + f"\n% copy {i}\n".encode())
-        files.append(dst)
-    return files
-
-
 def _convert(address: str, src: Path, out: Path, *extra: str) -> subprocess.Popen:
     return subprocess.Popen([str(BIN / "perfdecl"), "convert", str(src), "-o", str(out),
                              "--format", "json,csv", "--scheduler", address, *extra],
@@ -91,7 +79,7 @@ def _convert(address: str, src: Path, out: Path, *extra: str) -> subprocess.Pope
 
 def test_a_worker_killed_mid_run_costs_nothing(tmp_path, cluster):
     address, w1, w2 = cluster
-    files = _archive(tmp_path / "in", 40)
+    files = text_archive(tmp_path / "in", 40)
     out = tmp_path / "out"
     run = _convert(address, tmp_path / "in", out, "-q")
     try:
