@@ -1,6 +1,6 @@
 """The normalizer on hand-made grids: what is and is not a form."""
 
-from perfdecl.extract.grid import Cell, ExtractedDocument, Table, TextLine
+from perfdecl.extract.grid import ExtractedDocument, Table, TextLine
 from perfdecl.extract.document import extract_document
 from perfdecl.normalize.forms import normalize_document
 

@@ -12,7 +12,7 @@ import pytest
 
 import perfdecl
 from perfdecl.frames import TABLE_COLUMNS, document_rows
-from perfdecl.models import BudgetItem, Document, DocumentWarning, Form, Indicator, Source, Target
+from perfdecl.models import BudgetItem, Document, DocumentWarning, Form, Indicator, Target
 from perfdecl.writers import FlatSink, csv_bytes, escape_formula, formula_risk
 
 from samplecases import SAMPLES, document
