@@ -68,12 +68,14 @@ clean:
 # issue 14's comparisons, figures in the README: text as whole processes against bare pdfplumber
 # `extract_tables()` (corpus LibreOffice prints, the 200-file archive, `--help`, a 3,000-page
 # file's memory); scans against bare full-page RapidOCR (corpus scans and scanned samples);
-# then the batch with 1 and 2 jobs (bench_pipeline.py)
+# then the batch with 1 and 2 jobs (bench_pipeline.py), then the same archive on a local 2-worker
+# Dask cluster against --jobs 2 (bench_cluster.py; `make bench-cluster` runs that alone)
 bench: setup bytecode
 	mkdir -p out
 	$(BIN)/python bench/bench_text.py --json out/bench-text.json
 	$(BIN)/python bench/bench_ocr.py --json out/bench-ocr.json
 	$(BIN)/python bench/bench_pipeline.py --files 200 --scanned 4 --repeat 2 --jobs-only
+	$(BIN)/python bench/bench_cluster.py --files 200 --repeat 2 --json out/bench-cluster.json
 
 # the 200-file text archive through a local 2-worker Dask cluster next to --jobs 2 (figures in the
 # README, "Running on a cluster")
