@@ -10,7 +10,9 @@ is a file of its own to the batch (its own stem, JSON, rows). They are converted
 through `run_batch(..., executor=DaskExecutor(client))`, as `perfdecl convert --scheduler` does.
 The client's resident memory (this process, which also holds the LocalCluster's scheduler) is
 read whenever the batch reports progress; the figures are its resident memory after 1 %, 10 %,
-50 % and 100 % of the files and its peak.
+50 % and 100 % of the files and its peak. `--scheduler-apart`: the scheduler and the workers in
+processes of their own (distributed's SubprocessCluster), as on a real cluster, so that the
+figures are the client's alone.
 """
 
 from __future__ import annotations
@@ -57,6 +59,8 @@ class MemoryTrace:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--files", type=int, default=10_000)
+    ap.add_argument("--scheduler-apart", action="store_true",
+                    help="scheduler and workers in processes of their own")
     ap.add_argument("--json", type=Path, help="also write the figures here")
     args = ap.parse_args()
     logging.getLogger("distributed").setLevel(logging.ERROR)
@@ -71,9 +75,16 @@ def main() -> int:
             os.link(SAMPLE, f)
             files.append(f)
         trace = MemoryTrace()
-        with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                      host="127.0.0.1", dashboard_address=":0") as cluster, \
-                distributed.Client(cluster) as client:
+        if args.scheduler_apart:
+            from distributed.deploy.subprocess import SubprocessCluster
+
+            cluster = SubprocessCluster(host="127.0.0.1", n_workers=2, threads_per_worker=1,
+                                        dashboard_address=":0")
+        else:
+            cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                               host="127.0.0.1", dashboard_address=":0")
+        figures["scheduler"] = "apart" if args.scheduler_apart else "in the client's process"
+        with cluster, distributed.Client(cluster) as client:
             start_mb = psutil.Process().memory_info().rss / 2**20
             started = time.monotonic()
             summary = run_batch(files, Options(out=tmp / "out", formats=["json", "csv"]),
