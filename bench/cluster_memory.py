@@ -56,6 +56,15 @@ class MemoryTrace:
         pass
 
 
+def linked_archive(folder: Path, n: int) -> list[Path]:
+    """n hard links to the seed sample: files of their own to the batch, no disk taken."""
+    folder.mkdir()
+    files = [folder / f"{i:05d}-seed.pdf" for i in range(n)]
+    for f in files:
+        os.link(SAMPLE, f)
+    return files
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--files", type=int, default=10_000)
@@ -67,13 +76,7 @@ def main() -> int:
     figures = machine_figures(distributed=distributed.__version__)
     with tempfile.TemporaryDirectory(prefix="perfdecl-cluster-memory-") as tmp:
         tmp = Path(tmp)
-        src = tmp / "in"
-        src.mkdir()
-        files = []
-        for i in range(args.files):
-            f = src / f"{i:05d}-seed.pdf"
-            os.link(SAMPLE, f)
-            files.append(f)
+        files = linked_archive(tmp / "in", args.files)
         trace = MemoryTrace()
         if args.scheduler_apart:
             from distributed.deploy.subprocess import SubprocessCluster
