@@ -285,7 +285,7 @@ class RapidOcrEngine(OcrEngine):
                     continue
                 boxes.append(box)
                 owners.append(k)
-                crops.append(cv2.cvtColor(source[y0:y1, x0:x1], cv2.COLOR_GRAY2BGR))
+                crops.append(source[y0:y1, x0:x1])  # grey: the recogniser makes it BGR
         page = PageText(cells=[[] for _ in cells], loose=[])
         floor = float(self.settings["text_score"])
         for box, owner, (text, score) in zip(boxes, owners, self._recognise_all(crops)):
@@ -304,8 +304,7 @@ class RapidOcrEngine(OcrEngine):
         goal lines at once took 300 MB more than one line)."""
         if not crops:
             return []
-        least = float(self.settings["rec_min_width"])
-        widths = [max(48.0 * c.shape[1] / max(c.shape[0], 1), least) for c in crops]
+        widths = [self._rec.padded_width(c) for c in crops]
         order = sorted(range(len(crops)), key=widths.__getitem__)
         budget = float(self.settings["rec_batch_px"])
         batches: list[list[int]] = []

@@ -48,7 +48,12 @@ class LineRecogniser:
         # class 0 is CTC's blank; the model's last class is a space
         self.classes = ["", *meta["character"].splitlines(), " "]
         self.input = self.session.get_inputs()[0].name
-        self.min_ratio = float(min_width) / HEIGHT
+        self.min_width = float(min_width)
+        self.min_ratio = self.min_width / HEIGHT
+
+    def padded_width(self, crop: np.ndarray) -> float:
+        """The crop's width at the model's height, padded to `min_width`: what it costs in a batch."""
+        return max(HEIGHT * crop.shape[1] / max(crop.shape[0], 1), self.min_width)
 
     def read(self, crops: Sequence[np.ndarray]) -> list[tuple[str, float]]:
         """Text and score of each crop, recognised as one batch (padded to the widest)."""
@@ -90,8 +95,7 @@ class LineRecogniser:
 
 
 def _bgr(crop: np.ndarray) -> np.ndarray:
-    if crop.ndim == 2:
-        return cv2.cvtColor(crop, cv2.COLOR_GRAY2BGR)
-    if crop.shape[2] == 1:
+    """The model reads three channels; the pages are rendered grey."""
+    if crop.ndim == 2 or crop.shape[2] == 1:
         return cv2.cvtColor(crop, cv2.COLOR_GRAY2BGR)
     return crop
