@@ -16,7 +16,9 @@ shell, as a user starts it, so start-up counts on both sides:
             bench/bench_pipeline.py makes it) as one process on each side: `perfdecl convert
             FOLDER --jobs 1 --format json,csv` against one bare process over every file
   peak RSS  per process, from wait4(); for perfdecl the batch's own worker (a forked child) is
-            counted too: the figure is the largest of the main process and its worker
+            counted too: the figure is the largest of the main process and its worker. An upper
+            bound: a child's high-water mark starts at this script's own resident size when it is
+            forked (about 56 MB, `python -c pass` reads so), so a figure near that means "at most"
   long      one text PDF of --long-pages pages holding a two-page form on every two pages
             (pypdf), converted by `perfdecl convert --jobs 1`: peak memory (target < 300 MB at
             3,000 pages)
@@ -27,7 +29,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -39,6 +40,8 @@ CORPUS_LO = ROOT.parent / "shared" / "real" / "forms" / "pdf" / "lo"
 PERFDECL = Path(sys.executable).with_name("perfdecl")
 
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "bench"))
+from bench_pipeline import machine_figures  # noqa: E402
 from samplecases import text_archive  # noqa: E402
 
 # the bare side: what a user of pdfplumber alone writes to read every table of some files
@@ -66,17 +69,9 @@ def run(argv: list[str]) -> tuple[float, float]:
     return seconds, usage.ru_maxrss / 1024
 
 
-def children_peak_mb() -> float:
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-
-
-def best(argv: list[str], repeat: int, before=None) -> tuple[float, float]:
+def best(argv: list[str], repeat: int) -> tuple[float, float]:
     times, peak = [], 0.0
     for _ in range(repeat):
-        if before is not None:
-            before()
         seconds, mb = run(argv)
         times.append(seconds)
         peak = max(peak, mb)
@@ -154,9 +149,7 @@ def main() -> int:
     ap.add_argument("--long-pages", type=int, default=3000, help="pages of the long PDF (0: skip)")
     ap.add_argument("--json", type=Path, help="also write the figures here")
     args = ap.parse_args()
-    figures: dict = {"machine": f"{platform.machine()} {os.cpu_count()} cores, "
-                                f"Python {platform.python_version()}",
-                     "load_before": os.getloadavg()[0]}
+    figures = machine_figures()
     help_s, help_mb = best([str(PERFDECL), "--help"], args.repeat + 2)
     figures["help"] = {"seconds": round(help_s, 3), "peak_mb": round(help_mb, 1)}
     print(f"perfdecl --help: {help_s:.3f} s", flush=True)
@@ -169,7 +162,7 @@ def main() -> int:
         if args.long_pages:
             figures["long"] = long_pdf(tmp, args.long_pages)
             print(f"long: {json.dumps(figures['long'])}", flush=True)
-    figures["load_after"] = os.getloadavg()[0]
+    figures["load_average_after"] = round(os.getloadavg()[0], 2)
     print(json.dumps(figures, indent=2, ensure_ascii=False))
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
