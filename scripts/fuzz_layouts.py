@@ -973,10 +973,11 @@ def run_batch(batch: list[tuple[str, int]]) -> list[Result]:
             continue
         with pdfplumber.open(pdf) as doc:
             res.pages = len(doc.pages)
-            lost = missing_text(wb, doc)
-        res.features = break_features(pdf)
-        res.diffs = [list(d) for d in check(w["sources"][res.source].reference, pdf, w["corpus"])]
-        if res.diffs and lost:
+            res.features = break_features(pdf)
+            res.diffs = [list(d) for d in check(w["sources"][res.source].reference, pdf, w["corpus"])]
+            # only a failing print is looked at for text the print itself lacks
+            lost = missing_text(wb, doc) if res.diffs else ""
+        if lost:
             res.incomplete = f"the print lacks text of the sheet: {lost}"
         if w["keep"]:
             w["keep"].mkdir(parents=True, exist_ok=True)
