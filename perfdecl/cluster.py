@@ -162,7 +162,10 @@ class DaskExecutor:
 
     @staticmethod
     def _result(job: FileJob, future, outcome) -> FileResult:
-        if future.status == "finished" and isinstance(outcome, FileResult):
+        # a result in hand is the file's, whatever the future's state is now: a worker that dies
+        # after its result was gathered turns the future back to "lost"/"pending" (its data was
+        # there), and that file was converted all the same
+        if isinstance(outcome, FileResult):
             return outcome
         distributed = _distributed()
         exc = outcome[1] if isinstance(outcome, tuple) and len(outcome) == 3 else outcome
