@@ -15,7 +15,8 @@ The engine is built only when a page needs it, so a text PDF never loads an OCR 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from itertools import islice
 from pathlib import Path
 
 from .. import limits
@@ -27,7 +28,7 @@ from .ocr.document import (OcrReader, OcrReport, has_marks, is_scanned_page, sca
                            scanner_text_usable)
 from .ocr.render import image_page_count, is_image_file, load_image_pages, render_pdf_pages
 from .orientation import as_displayed
-from .stitch import stitch_tables
+from .stitch import Stitcher
 from .textlayer import TABLE_SETTINGS, open_pdf, read_pages
 
 
@@ -35,73 +36,109 @@ from .textlayer import TABLE_SETTINGS, open_pdf, read_pages
 def extract_document(path: str | Path, *, password: str | None = None, mode: str = "auto",
                      engine=None, settings: dict | None = None,
                      labels: Sequence[str] = ()) -> tuple[ExtractedDocument, OcrReport]:
-    """The file's tables and lines (stitched across pages) and what OCR did. `engine`: a name
-    (`engines.ENGINES`), an `OcrEngine` instance, or None for the default. `labels`: the form
-    vocabulary's label spellings, which OCR'd cells a letter or two off are snapped to (the
-    pipeline passes normalize's; extract itself knows no vocabulary)."""
-    if mode not in OCR_MODES:
-        raise ValueError(f"ocr must be one of {', '.join(OCR_MODES)}, not {mode!r}")
-    path = Path(path)
-    s = settings_with(settings)
-    report = OcrReport()
-    ocr = OcrReader(engine, s, labels)
-    if is_image_file(path):
-        if mode == "never":
-            raise OcrRequiredError("an image has no text layer; OCR is needed (ocr='auto')",
-                                   file=str(path))
-        count = image_page_count(path)
-        items = ocr.read(load_image_pages(path, dpi=s["dpi"], assumed_dpi=s["image_dpi"],
-                                          max_dpi=s["max_image_dpi"]), report)
-        return _document(count, items, [], report, report.turns), report
+    """The file's tables and lines (stitched across pages) and what OCR did, all at once: the
+    items of `ExtractionStream` gathered. `engine`: a name (`engines.ENGINES`), an `OcrEngine`
+    instance, or None for the default. `labels`: the form vocabulary's label spellings, which
+    OCR'd cells a letter or two off are snapped to (the pipeline passes normalize's; extract
+    itself knows no vocabulary)."""
+    stream = ExtractionStream(path, password=password, mode=mode, engine=engine,
+                              settings=settings, labels=labels)
+    items = list(stream)
+    return stream.document(items), stream.report
 
-    with open_pdf(path, password) as pdf:
-        per_page: dict[int, list[Table | TextLine]] = {}
-        unusable: list[int] = []
-        need_ocr: list[int] = []
-        scanner_text: dict[int, list[dict]] = {}
-        turns = {}
-        for page, page_items, turn in read_pages(pdf, path, TABLE_SETTINGS):
-            n = page.page_number
-            if mode == "always":
-                need_ocr.append(n)
-            elif page_items is None:
-                # a page with nothing drawn on it has nothing to OCR: it stays reported unread
-                (need_ocr if mode == "auto" and has_marks(page) else unusable).append(n)
-            elif mode == "auto" and is_scanned_page(page, s):
-                if scanner_text_usable(page.chars, s):
-                    scanner_text[n] = list(page.chars)
+
+class ExtractionStream:
+    """A file's tables and lines in reading order as its pages are read: stitched across page
+    breaks, boxes on the pages as displayed, each item handed on as soon as no later page can
+    change it (extract/stitch.py `Stitcher`), so that a long file is never held whole. Iterate it
+    once; then `page_count`, `unusable_pages` and `report` are complete and `document(items)`
+    makes the `ExtractedDocument`."""
+
+    def __init__(self, path: str | Path, *, password: str | None = None, mode: str = "auto",
+                 engine=None, settings: dict | None = None, labels: Sequence[str] = ()):
+        if mode not in OCR_MODES:
+            raise ValueError(f"ocr must be one of {', '.join(OCR_MODES)}, not {mode!r}")
+        self.path = Path(path)
+        self.password = password
+        self.mode = mode
+        self.settings = settings_with(settings)
+        self.report = OcrReport()
+        self.page_count = 0
+        self.unusable_pages: list[int] = []
+        self._ocr = OcrReader(engine, self.settings, labels)
+        self._turns: dict = {}  # pages read turned upright, text layer and OCR alike
+
+    def __iter__(self) -> Iterator[Table | TextLine]:
+        stitcher = Stitcher()
+        for page_items in self._pages():
+            yield from self._displayed(stitcher.add(page_items))
+        yield from self._displayed(stitcher.finish())
+
+    def document(self, items: list[Table | TextLine]) -> ExtractedDocument:
+        report = self.report
+        return ExtractedDocument(page_count=self.page_count, items=items,
+                                 method="ocr" if report.ocr_pages else "text",
+                                 ocr_engine=report.engine if report.ocr_pages else None,
+                                 unusable_pages=self.unusable_pages)
+
+    def _displayed(self, items: list[Table | TextLine]) -> list[Table | TextLine]:
+        """Boxes put on the pages as displayed, once stitched: stitching compares them as read."""
+        as_displayed(items, self._turns)
+        return items
+
+    def _pages(self) -> Iterator[list[Table | TextLine]]:
+        """Each page's items, page by page."""
+        path, s, mode = self.path, self.settings, self.mode
+        if is_image_file(path):
+            if mode == "never":
+                raise OcrRequiredError("an image has no text layer; OCR is needed (ocr='auto')",
+                                       file=str(path))
+            self.page_count = image_page_count(path)
+            images = load_image_pages(path, dpi=s["dpi"], assumed_dpi=s["image_dpi"],
+                                      max_dpi=s["max_image_dpi"])
+            for n in range(1, self.page_count + 1):  # one frame at a time, loaded inside the OCR's clock
+                yield self._read_by_ocr(islice(images, 1), n)
+            return
+        with open_pdf(path, self.password) as pdf:
+            self.page_count = len(pdf.pages)
+            for page, page_items, turn in read_pages(pdf, path, TABLE_SETTINGS):
+                n = page.page_number
+                if mode == "always":
+                    yield self._ocr_page(page, n)
+                elif page_items is None:
+                    # a page with nothing drawn on it has nothing to OCR: it stays reported unread
+                    if mode == "auto" and has_marks(page):
+                        yield self._ocr_page(page, n)
+                    else:
+                        self.unusable_pages.append(n)
+                elif mode == "auto" and is_scanned_page(page, s):
+                    if scanner_text_usable(page.chars, s):
+                        chars = list(page.chars)
+                        _check_images(page, path)
+                        image = next(self._rendered(n))
+                        self.report.scanner_text_pages.append(n)
+                        yield scanner_text_items(image, chars, s)
+                    else:
+                        yield self._ocr_page(page, n)
                 else:
-                    need_ocr.append(n)
-            else:
-                per_page[n] = page_items
-                if turn is not None:
-                    turns[n] = turn
-            if n in need_ocr or n in scanner_text:
-                _check_images(page, path)
-        page_count = len(pdf.pages)
-    if scanner_text:
-        for img in render_pdf_pages(path, sorted(scanner_text), s["dpi"], password):
-            per_page[img.page] = scanner_text_items(img, scanner_text[img.page], s)
-            report.scanner_text_pages.append(img.page)
-    if need_ocr:
-        ocr_items = ocr.read(render_pdf_pages(path, need_ocr, s["dpi"], password), report)
-        for item in ocr_items:
-            page_no = item.first_page if isinstance(item, Table) else item.page
-            per_page.setdefault(page_no, []).append(item)
-    items = [it for n in sorted(per_page) for it in per_page[n]]
-    return _document(page_count, items, unusable, report, {**turns, **report.turns}), report
+                    if turn is not None:
+                        self._turns[n] = turn
+                    yield page_items
 
+    def _ocr_page(self, page, n: int) -> list[Table | TextLine]:
+        _check_images(page, self.path)
+        return self._read_by_ocr(self._rendered(n), n)
 
-def _document(page_count: int, items: list, unusable: list[int], report: OcrReport,
-              turns: dict) -> ExtractedDocument:
-    """The items stitched across pages, their boxes then put on the pages as displayed (`turns`:
-    the pages read turned upright, text layer and OCR alike)."""
-    items = stitch_tables(items)
-    as_displayed(items, turns)
-    return ExtractedDocument(page_count=page_count, items=items,
-                             method="ocr" if report.ocr_pages else "text",
-                             ocr_engine=report.engine if report.ocr_pages else None,
-                             unusable_pages=unusable)
+    def _rendered(self, n: int) -> Iterator:
+        """Page `n`'s image, rendered when asked for (the OCR times the rendering)."""
+        return render_pdf_pages(self.path, [n], self.settings["dpi"], self.password)
+
+    def _read_by_ocr(self, images, n: int) -> list[Table | TextLine]:
+        items = self._ocr.read(images, self.report)
+        turn = self.report.turns.get(n)
+        if turn is not None:
+            self._turns[n] = turn
+        return items
 
 
 def _check_images(page, path: Path) -> None:

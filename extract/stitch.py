@@ -22,19 +22,52 @@ _PAGE_FURNITURE = re.compile(r"^[\s\-—–第页共/0-9，,.。:：()（）Ppag
 
 
 def stitch_tables(items: list[Table | TextLine]) -> list[Table | TextLine]:
-    out: list[Table | TextLine] = []
-    for i, item in enumerate(items):
-        if isinstance(item, Table):
-            prev = _previous_table(out, item)
-            if prev is not None and _same_frame(prev, item):
-                idx = out.index(prev)
-                between = [x for x in out[idx + 1:] if isinstance(x, TextLine)]
-                out = out[:idx] + [join(prev, item, between, _clipped_after(items, i))] + [
-                    x for x in out[idx + 1:] if not isinstance(x, TextLine)]
-                continue
-        out.append(item)
-    # text off the page was never printed: it served the joins only
-    return [x for x in out if not (isinstance(x, TextLine) and x.clipped)]
+    stitcher = Stitcher()
+    out = stitcher.add(items)
+    return out + stitcher.finish()
+
+
+class Stitcher:
+    """Stitching as the pages come: `add` takes the next items in reading order and returns those
+    that nothing later can change, `finish` the rest. Only the last table placed can be continued
+    (by the next page's first table), and a table's join reads the lines after it up to the next
+    table; so everything before the last table is final, and a long file is never held whole."""
+
+    def __init__(self):
+        self._placed: list[Table | TextLine] = []  # stitched, the last table and what follows it
+        self._waiting: list[Table | TextLine] = []  # a table and the lines after it, not yet placed
+
+    def add(self, items) -> list[Table | TextLine]:
+        for item in items:
+            if isinstance(item, Table):  # the lines after the waiting table are all in
+                self._place_waiting()
+            self._waiting.append(item)
+        return self._release(final=False)
+
+    def finish(self) -> list[Table | TextLine]:
+        self._place_waiting()
+        return self._release(final=True)
+
+    def _place_waiting(self) -> None:
+        items, self._waiting = self._waiting, []
+        out = self._placed
+        for i, item in enumerate(items):
+            if isinstance(item, Table):
+                prev = _previous_table(out, item)
+                if prev is not None and _same_frame(prev, item):
+                    idx = out.index(prev)  # the last table: only lines follow it
+                    between = out[idx + 1:]
+                    out[idx:] = [join(prev, item, between, _clipped_after(items, i))]
+                    continue
+            out.append(item)
+
+    def _release(self, final: bool) -> list[Table | TextLine]:
+        keep = len(self._placed) if final else next(
+            (i for i in range(len(self._placed) - 1, -1, -1) if isinstance(self._placed[i], Table)),
+            len(self._placed))
+        done, self._placed = self._placed[:keep], self._placed[keep:]
+        # text off the page was never printed: it served the joins only
+        return [x for x in done if not (isinstance(x, TextLine) and x.clipped)]
 
 
 def _clipped_after(items: list[Table | TextLine], i: int) -> list[TextLine]:

@@ -275,20 +275,20 @@ def check_required_fields(form: Form) -> list[DocumentWarning]:
     return out
 
 
-def check_repaired_sums(forms: list[Form], repairs) -> dict[int, str]:
+def check_repaired_sums(budgets: list[list], repairs) -> dict[int, str]:
     """For each repaired amount cell (index into `repairs`: page, box on the page as displayed,
-    text after the repair, rule names) that a budget item was read from, whether the form's
+    text after the repair, rule names) that a budget item was read from, whether its form's
     budget sums (checks.toml [[budget.sums]]) hold: {index: "... holds; ... does not hold"}."""
     sums = _words()["sums"]
     out: dict[int, str] = {}
     for k, rep in enumerate(repairs):
         if "amount" not in rep.rules:
             continue
-        for form in forms:
-            item = _item_at(form.budget, rep)
+        for budget in budgets:  # each form's, in form order
+            item = _item_at(budget, rep)
             if item is None:
                 continue
-            amounts = {b.item: b.amount for b in form.budget if b.amount is not None}
+            amounts = {b.item: b.amount for b in budget if b.amount is not None}
             verdicts = []
             for left, right in sums:
                 if item.item not in left + right or not all(n in amounts for n in left + right):

@@ -20,7 +20,8 @@ from .blocks import (BLOCK_READERS, PAIRS, READERS, Block, BlockReader, FormCont
 from .checks import check_form
 from .vocabulary import vocabulary
 
-__all__ = ["FormAssembler", "FormDraft", "normalize_document", "split_forms"]
+__all__ = ["FormAssembler", "FormDraft", "FormReader", "FormSplitter", "normalize_document",
+           "split_forms"]
 
 
 def _has_content(form: Form) -> bool:
@@ -31,24 +32,53 @@ def _has_content(form: Form) -> bool:
 def split_forms(doc: ExtractedDocument) -> tuple[list[FormDraft], list[Table | TextLine]]:
     """Cut the reading-order stream at each form title. Returns the drafts and what stood before
     the first title (kept to warn about it)."""
-    vocab = vocabulary()
-    drafts: list[FormDraft] = []
-    orphans: list[Table | TextLine] = []
-    for item in doc.items:
+    splitter = FormSplitter()
+    drafts = [d for item in doc.items for d in splitter.add(item)] + splitter.finish()
+    return drafts, splitter.orphans
+
+
+class FormSplitter:
+    """The reading-order stream cut at each form title, item by item: a draft is complete when the
+    next title (or the end) comes. What stands before the first title is `orphans`, unless it
+    holds an indicator table: a form is found by its blocks too, under a title that is missing,
+    cut or worded unlike any known title."""
+
+    def __init__(self):
+        self.orphans: list[Table | TextLine] = []
+        self._draft: FormDraft | None = None
+        self._titled = False  # a title was seen: the orphans are settled
+
+    def add(self, item: Table | TextLine) -> list[FormDraft]:
+        vocab = vocabulary()
+        title: FormDraft | None = None
         if isinstance(item, TextLine) and vocab.is_title(item.text):
-            drafts.append(FormDraft(title=clean_text(item.text), title_page=item.page))
-            continue
-        if isinstance(item, Table):
+            title = FormDraft(title=clean_text(item.text), title_page=item.page)
+        elif isinstance(item, Table):
             title_cell = _title_row(item)
             if title_cell is not None:
-                drafts.append(FormDraft(title=clean_text(title_cell.text), title_page=title_cell.page))
-        (drafts[-1].items if drafts else orphans).append(item)
-    if any(isinstance(i, Table) and _has_indicator_header(i) for i in orphans):
-        # a form is found by its blocks too: an indicator table under a title that is missing,
-        # cut or worded unlike any known title
-        drafts.insert(0, _untitled_draft(orphans))
-        orphans = []
-    return drafts, orphans
+                title = FormDraft(title=clean_text(title_cell.text), title_page=title_cell.page)
+        done: list[FormDraft] = []
+        if title is not None:
+            done = self._close()
+            self._draft = title
+            if isinstance(item, TextLine):
+                return done
+        (self._draft.items if self._draft is not None else self.orphans).append(item)
+        return done
+
+    def finish(self) -> list[FormDraft]:
+        return self._close()
+
+    def _close(self) -> list[FormDraft]:
+        """The draft the next title ends; at the first title, the orphans' untitled form first."""
+        done = [self._draft] if self._draft is not None else []
+        if not self._titled:
+            self._titled = True
+            if any(isinstance(i, Table) and _has_indicator_header(i) for i in self.orphans):
+                done.insert(0, _untitled_draft(self.orphans))
+                self.orphans = []
+        self._draft = None
+        return done
 
 
 def _has_indicator_header(table: Table) -> bool:
@@ -206,25 +236,45 @@ class FormAssembler:
 
 
 def normalize_document(doc: ExtractedDocument, file_name: str) -> tuple[list[Form], list[DocumentWarning]]:
-    drafts, orphans = split_forms(doc)
-    forms: list[Form] = []
-    warnings: list[DocumentWarning] = []
-    for draft in drafts:
-        built, form_warnings = FormAssembler(draft, file_name).build()
-        offset = len(forms)  # the assembler counts its own forms from 0
+    reader = FormReader(file_name)
+    forms = [f for item in doc.items for f in reader.add(item)] + reader.finish()
+    return forms, reader.warnings
+
+
+class FormReader:
+    """Forms as the extractor's items come, in reading order: each form is built as soon as the
+    next title (or the end) closes it, and nothing of it is kept here but its warnings. `finish`
+    after the last item; then `warnings` holds the whole document's form warnings."""
+
+    def __init__(self, file_name: str):
+        self.file_name = file_name
+        self.warnings: list[DocumentWarning] = []
+        self.count = 0  # forms made so far: the next form's index
+        self._splitter = FormSplitter()
+
+    def add(self, item: Table | TextLine) -> list[Form]:
+        return [f for draft in self._splitter.add(item) for f in self._build(draft)]
+
+    def finish(self) -> list[Form]:
+        forms = [f for draft in self._splitter.finish() for f in self._build(draft)]
+        for item in self._splitter.orphans:
+            if isinstance(item, Table):
+                self.warnings.append(DocumentWarning(
+                    code="unknown_layout", page=item.first_page,
+                    message="a table stands before any form title; its rows were not read"))
+        return forms
+
+    def _build(self, draft: FormDraft) -> list[Form]:
+        built, form_warnings = FormAssembler(draft, self.file_name).build()
+        offset = self.count  # the assembler counts its own forms from 0
         if not draft.title_recognised and built:
-            warnings.append(DocumentWarning(
+            self.warnings.append(DocumentWarning(
                 code="title_not_recognised", page=draft.title_page, form_index=offset,
                 message=f"no known form title above the indicator table; read as a form titled "
                         f"{draft.title!r}" if draft.title else
                         "no form title above the indicator table; read as an untitled form"))
-        forms.extend(built)
-        warnings.extend(w if w.form_index is None else
-                        w.model_copy(update={"form_index": w.form_index + offset})
-                        for w in form_warnings)
-    for item in orphans:
-        if isinstance(item, Table):
-            warnings.append(DocumentWarning(code="unknown_layout",
-                                    message="a table stands before any form title; its rows were not read",
-                                    page=item.first_page))
-    return forms, warnings
+        self.warnings.extend(w if w.form_index is None else
+                             w.model_copy(update={"form_index": w.form_index + offset})
+                             for w in form_warnings)
+        self.count += len(built)
+        return built

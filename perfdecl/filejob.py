@@ -23,8 +23,8 @@ from .frames import document_rows
 from .limits import MAX_TIMEOUT
 from .models import Document
 from .names import shown
-from .pipeline import convert
-from .writers import FLAT_FORMATS, atomic_write, document_json, document_line
+from .pipeline import Conversion
+from .writers import FLAT_FORMATS, DocumentJsonWriter, document_line
 
 # Hidden folder for the resume journal and, when `json` is not among the formats, the per-file
 # JSON: resume needs both.
@@ -172,16 +172,14 @@ def process_file(task: FileJob, opts: Options) -> FileResult:
             doc = _cached(json_path, path, task.json_sha256) if task.reuse else None
             if doc is not None:
                 result.status = "skipped"
+                forms, indicators = len(doc.forms), sum(len(f.indicators) for f in doc.forms)
             else:
-                doc = convert(path, password=opts.password, limits=opts.limits, **opts.convert_kwargs)
-                data = document_json(doc)
-                try:
-                    atomic_write(json_path, data)
-                except OSError as exc:  # disk full, permissions: the temporary file is gone
-                    raise OutputWriteError(f"cannot write {shown(json_path.name)}: "
-                                           f"{exc.strerror or exc}", file=task.path) from exc
+                # the other outputs need the whole Document; the JSON alone is written form by
+                # form, so that a long file's memory does not grow with its forms
+                keep = opts.wants_rows or bool({"jsonl", "sqlite", "review"} & set(opts.formats))
+                doc, forms, indicators, result.json_sha256 = _convert(task, path, json_path, opts,
+                                                                      keep)
                 result.status = "ok"
-                result.json_sha256 = hashlib.sha256(data).hexdigest()
             if opts.wants_rows:
                 result.rows = document_rows(doc, task.path)
             if "jsonl" in opts.formats or "sqlite" in opts.formats:
@@ -211,11 +209,40 @@ def process_file(task: FileJob, opts: Options) -> FileResult:
         result.traceback = traceback.format_exc()
     else:
         result.pages = doc.source.page_count
-        result.forms = len(doc.forms)
-        result.indicators = sum(len(f.indicators) for f in doc.forms)
+        result.forms = forms
+        result.indicators = indicators
         result.warnings = dict(Counter(w.code for w in doc.warnings))
     result.seconds = time.perf_counter() - start
     return result
+
+
+def _convert(task: FileJob, path: Path, json_path: Path, opts: Options,
+             keep: bool) -> tuple[Document, int, int, str]:
+    """Convert the file, its JSON written form by form as the forms come. Returns the Document
+    (with its forms when `keep`, else without), the count of forms and of indicators, and the
+    JSON's sha256."""
+    conversion = Conversion(path, password=opts.password, limits=opts.limits, **opts.convert_kwargs)
+    writer = DocumentJsonWriter(json_path)
+    kept: list = []
+    indicators = 0
+    try:
+        for form in conversion.forms():
+            _written(writer.add, form, json_path, task)
+            indicators += len(form.indicators)
+            if keep:
+                kept.append(form)
+        digest = _written(writer.commit, conversion.document([]), json_path, task)
+    finally:
+        writer.close()
+    return conversion.document(kept), writer.forms, indicators, digest
+
+
+def _written(write, value, json_path: Path, task: FileJob):
+    try:
+        return write(value)
+    except OSError as exc:  # disk full, permissions: the temporary files are gone
+        raise OutputWriteError(f"cannot write {shown(json_path.name)}: {exc.strerror or exc}",
+                               file=task.path) from exc
 
 
 def error_record(path: str, exc: PerfdeclError) -> dict:

@@ -10,20 +10,20 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from . import limits as _limits
 from .errors import InputFileError, NoFormFoundError, OcrRequiredError, PerfdeclError
-from .extract.grid import CellRepair
-from .extract.document import OCR_MODES, extract_document
+from .extract.grid import CellRepair, repairs_of
+from .extract.document import OCR_MODES, ExtractionStream
 from .extract.ocr.document import OcrReport
 from .extract.ocr.render import IMAGE_SUFFIXES
-from .models import Document, DocumentWarning, Source
+from .models import Document, DocumentWarning, Form, Source
 from .normalize import vocabulary as _vocabulary
 from .normalize.cells import cell_labels
 from .normalize.checks import check_repaired_sums
-from .normalize.forms import normalize_document
+from .normalize.forms import FormReader
 from .settings import check_ocr_settings
 
 log = logging.getLogger(__name__)
@@ -64,44 +64,81 @@ def convert(path: str | Path, *, password: str | None = None, ocr: str = "auto",
     `vocabulary`: the user's label files (TOML, docs/vocabulary.md), merged in order over the
     built-in labels.toml; a bad one raises `DataFileError`.
     """
-    check_ocr_settings(ocr_settings, ocr_engine)
-    with _limits.applied(limits), _vocabulary.applied(vocabulary):
-        return _convert(path, password, ocr, ocr_engine, ocr_settings)
+    conversion = Conversion(path, password=password, ocr=ocr, ocr_engine=ocr_engine,
+                            ocr_settings=ocr_settings, limits=limits, vocabulary=vocabulary)
+    forms = list(conversion.forms())
+    return conversion.document(forms)
 
 
-def _convert(path, password, ocr, ocr_engine, ocr_settings) -> Document:
-    if ocr not in OCR_MODES:
-        raise ValueError(f"ocr must be one of {', '.join(OCR_MODES)}, not {ocr!r}")
-    path = Path(path)
-    sha256 = _open(path)
-    log.info("extracting %s", path)
-    extracted, report = extract_document(path, password=password, mode=ocr, engine=ocr_engine,
-                                         settings=ocr_settings, labels=cell_labels())
-    if extracted.page_count and len(extracted.unusable_pages) == extracted.page_count:
-        raise OcrRequiredError(
-            "no page has a usable text layer (scanned or (cid:NNN) glyphs); OCR is needed",
-            file=str(path))
-    warnings = [
-        DocumentWarning(code="ocr_required",
-                        message="the page has no usable text layer and was not read", page=p)
-        for p in extracted.unusable_pages
-    ]
-    forms, form_warnings = normalize_document(extracted, path.name)
-    if not forms:
-        raise NoFormFoundError("no declaration form found (no form title matched)", file=str(path))
-    return Document(
-        source=Source(file=path.name, sha256=sha256, page_count=extracted.page_count,
-                      method=extracted.method, ocr_engine=extracted.ocr_engine),
-        forms=forms,
-        warnings=warnings + ocr_warnings(extracted.repairs(), report, forms) + form_warnings,
-    )
+class Conversion:
+    """One file's conversion as it runs, for a file too long to hold whole: `forms()` hands on
+    each form as soon as the next form's title (or the end) closes it, reading the pages as it
+    goes; once it is exhausted, `document(forms)` is the contract Document (the source and the
+    warnings are known only then). `convert` is `document(list(forms()))`. Same arguments and
+    errors as `convert`; one conversion at a time in a process (the limits and the vocabulary
+    in force are the process's)."""
+
+    def __init__(self, path: str | Path, *, password: str | None = None, ocr: str = "auto",
+                 ocr_engine: str | None = None, ocr_settings: dict | None = None,
+                 limits: dict | None = None,
+                 vocabulary: Sequence[str | os.PathLike] | None = None):
+        check_ocr_settings(ocr_settings, ocr_engine)
+        if ocr not in OCR_MODES:
+            raise ValueError(f"ocr must be one of {', '.join(OCR_MODES)}, not {ocr!r}")
+        self.path = Path(path)
+        self._options = dict(password=password, mode=ocr, engine=ocr_engine,
+                             settings=ocr_settings)
+        self._limits, self._vocabulary = limits, vocabulary
+        self._tail: Document | None = None
+
+    def forms(self) -> Iterator[Form]:
+        path = self.path
+        with _limits.applied(self._limits), _vocabulary.applied(self._vocabulary):
+            sha256 = _open(path)
+            log.info("extracting %s", path)
+            stream = ExtractionStream(path, labels=cell_labels(), **self._options)
+            reader = FormReader(path.name)
+            repairs: list[CellRepair] = []
+            budgets: list[list] = []  # each form's budget, where OCR repairs may concern it
+            for item in stream:
+                repairs += repairs_of([item])
+                for form in reader.add(item):
+                    budgets.append(form.budget if stream.report.ocr_pages else [])
+                    yield form
+            for form in reader.finish():
+                budgets.append(form.budget if stream.report.ocr_pages else [])
+                yield form
+            if stream.page_count and len(stream.unusable_pages) == stream.page_count:
+                raise OcrRequiredError(
+                    "no page has a usable text layer (scanned or (cid:NNN) glyphs); OCR is needed",
+                    file=str(path))
+            if not reader.count:
+                raise NoFormFoundError("no declaration form found (no form title matched)",
+                                       file=str(path))
+            warnings = [
+                DocumentWarning(code="ocr_required",
+                                message="the page has no usable text layer and was not read", page=p)
+                for p in stream.unusable_pages
+            ]
+            extracted = stream.document([])
+            self._tail = Document(
+                source=Source(file=path.name, sha256=sha256, page_count=extracted.page_count,
+                              method=extracted.method, ocr_engine=extracted.ocr_engine),
+                warnings=warnings + ocr_warnings(repairs, stream.report, budgets) + reader.warnings,
+            )
+
+    def document(self, forms: list[Form]) -> Document:
+        """The Document of `forms` (all that `forms()` gave, or none, to write them apart)."""
+        if self._tail is None:
+            raise RuntimeError("the conversion has not run to its end: iterate forms() first")
+        return self._tail.model_copy(update={"forms": list(forms)})
 
 
-def ocr_warnings(repairs: list[CellRepair], report: OcrReport, forms) -> list[DocumentWarning]:
+def ocr_warnings(repairs: list[CellRepair], report: OcrReport, budgets) -> list[DocumentWarning]:
     """`ocr_repaired` for every cell a repair rule changed (`repairs`, as the cells carry them;
-    repaired amounts checked against the budget sums), `low_ocr_confidence` for every cell or
-    line read below the threshold."""
-    sums = check_repaired_sums(forms, repairs)
+    repaired amounts checked against the budget sums of the forms' `budgets`), `low_ocr_confidence`
+    for every cell or line read below the threshold."""
+    sums = check_repaired_sums(budgets, repairs)
     out: list[DocumentWarning] = []
     for k, rep in enumerate(repairs):
         conf = "n/a" if rep.confidence is None else f"{rep.confidence:.2f}"
@@ -139,4 +176,4 @@ def _changed_part(before: str, after: str, width: int = 60, context: int = 12) -
     return cut(before), cut(after)
 
 
-__all__ = ["convert", "PerfdeclError", "OCR_MODES", "IMAGE_SUFFIXES"]
+__all__ = ["convert", "Conversion", "PerfdeclError", "OCR_MODES", "IMAGE_SUFFIXES"]

@@ -11,6 +11,7 @@ docs/output.md.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import logging
@@ -150,6 +151,69 @@ def _dumped(doc: Document) -> dict:
 def document_json(doc: Document) -> bytes:
     """UTF-8 JSON; a file name's undecodable bytes as `\\udcNN` escapes (names.py)."""
     return json_bytes(json.dumps(_dumped(doc), ensure_ascii=False, indent=2, allow_nan=False) + "\n")
+
+
+class DocumentJsonWriter:
+    """The per-file JSON written form by form, for a file too long to hold whole: the same bytes as
+    `document_json` of the whole Document. The forms go to a spool file beside the output as they
+    come (the source's method and the warnings, printed around them, are known only at the end);
+    `commit(doc)`, with the Document's source and warnings (its forms left out), writes the file
+    atomically and returns its sha256. The spool is named as a temporary file, so a killed run's
+    is removed like one (`remove_leftovers`)."""
+
+    _FORMS = '\n  "forms": [],\n'  # where the forms stand in the JSON of a Document without them
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.forms = 0
+        self._spool = None  # made with the first form: a file with no form writes no spool
+
+    def add(self, form) -> None:
+        if self._spool is None:
+            fd, name = _temp_beside(self.path)
+            self._spool = (os.fdopen(fd, "w+b"), name)
+        text = json.dumps(_finite(form.model_dump(mode="json")), ensure_ascii=False, indent=2,
+                          allow_nan=False)
+        # a form inside the document's list stands two levels in; JSON strings hold no newline
+        self._spool[0].write(json_bytes(("," if self.forms else "") + "\n    "
+                                        + text.replace("\n", "\n    ")))
+        self.forms += 1
+
+    def commit(self, doc: Document) -> str:
+        text = json.dumps(_dumped(doc), ensure_ascii=False, indent=2, allow_nan=False) + "\n"
+        head, sep, tail = text.partition(self._FORMS)
+        if not sep or doc.forms:
+            raise ValueError("commit takes the Document without its forms")
+        digest = hashlib.sha256()
+        out = AtomicFile(self.path)
+        try:
+            parts = [json_bytes(head + '\n  "forms": ['), None,
+                     json_bytes(("\n  ],\n" if self.forms else "],\n") + tail)]
+            for part in parts:
+                if part is None and self._spool is not None:
+                    spool = self._spool[0]
+                    spool.seek(0)
+                    for block in iter(lambda: spool.read(1 << 20), b""):
+                        digest.update(block)
+                        out.fh.write(block)
+                elif part is not None:
+                    digest.update(part)
+                    out.fh.write(part)
+            out.commit()
+        except BaseException:
+            out.abort()
+            raise
+        finally:
+            self.close()
+        return digest.hexdigest()
+
+    def close(self) -> None:
+        """The spool removed (after `commit`, or when the conversion fails)."""
+        if self._spool is not None:
+            fh, name = self._spool
+            self._spool = None
+            fh.close()
+            Path(name).unlink(missing_ok=True)
 
 
 def document_line(doc: Document) -> str:

@@ -25,7 +25,6 @@ from perfdecl.errors import ExitCode
 from samplecases import (SAMPLES, copy_samples, error_records, expected_forms, read_csv,
                          strip_provenance)
 
-real_convert = filejob.convert
 
 # Tests that swap the converter rely on workers forked from the test process.
 needs_fork = pytest.mark.skipif(pool._context().get_start_method() != "fork",
@@ -36,25 +35,27 @@ def _samples(tmp_path, names=("seed", "zhanjiang_2024")):
     return copy_samples(tmp_path / "in", names)
 
 
-def _misbehaving(path, **kwargs):
-    """A converter that hangs, crashes or blocks the alarm for files named so."""
-    name = os.path.basename(str(path))
-    if name.startswith("hang"):
-        while True:
-            time.sleep(0.05)
-    if name.startswith("deaf"):  # ignores the alarm: only killing the worker stops it
-        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
-        time.sleep(60)
-    if name.startswith("crash"):
-        os._exit(3)
-    if name.startswith("bug"):
-        raise ZeroDivisionError("a bug")
-    return real_convert(path, **kwargs)
+class _Misbehaving(filejob.Conversion):
+    """A conversion that hangs, crashes or blocks the alarm for files named so."""
+
+    def forms(self):
+        name = self.path.name
+        if name.startswith("hang"):
+            while True:
+                time.sleep(0.05)
+        if name.startswith("deaf"):  # ignores the alarm: only killing the worker stops it
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
+            time.sleep(60)
+        if name.startswith("crash"):
+            os._exit(3)
+        if name.startswith("bug"):
+            raise ZeroDivisionError("a bug")
+        return super().forms()
 
 
 @needs_fork
 def test_hang_crash_and_bug_become_error_records(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(filejob, "convert", _misbehaving)
+    monkeypatch.setattr(filejob, "Conversion", _Misbehaving)
     src = _samples(tmp_path, ("seed",))
     for name in ("hang.pdf", "deaf.pdf", "crash.pdf", "bug.pdf"):
         shutil.copy(SAMPLES / "seed.pdf", src / name)
@@ -80,7 +81,7 @@ def test_hang_crash_and_bug_become_error_records(tmp_path, monkeypatch, capsys):
 
 @needs_fork
 def test_verbose_logs_the_traceback(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(filejob, "convert", _misbehaving)
+    monkeypatch.setattr(filejob, "Conversion", _Misbehaving)
     src = tmp_path / "in"
     src.mkdir()
     shutil.copy(SAMPLES / "seed.pdf", src / "bug.pdf")
@@ -376,7 +377,7 @@ def test_interrupt_leaves_no_partial_output(tmp_path):
     ctx = multiprocessing.get_context("fork")
 
     def run():
-        filejob.convert = _misbehaving
+        filejob.Conversion = _Misbehaving
         sys.exit(main(["convert", str(src), "-o", str(out), "--format", "json,csv,jsonl", "-q",
                        "--jobs", "2", "--timeout", "0"]))
 

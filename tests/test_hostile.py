@@ -321,6 +321,43 @@ def test_long_text_pdf_memory_does_not_grow_with_pages(tmp_path):
     assert peaks[160] - peaks[20] < 40 * 1024, peaks
 
 
+def _repeated_form_pdf(path: Path, pages: int) -> None:
+    """`pages` pages of the two-page seed form printed again and again: pages/2 forms."""
+    from pypdf import PdfReader, PdfWriter
+
+    reader = PdfReader(SAMPLES / "seed_two_pages.pdf")
+    writer = PdfWriter()
+    while len(writer.pages) < pages:
+        for page in reader.pages:
+            writer.add_page(page)
+    with open(path, "wb") as fh:
+        writer.write(fh)
+
+
+def test_long_pdf_of_forms_memory_does_not_grow_with_its_forms(tmp_path):
+    """Each form is written to the JSON as the next title closes it, and the pages' tables are let
+    go as they are stitched: the worker's peak must not grow with the forms (before: about 125 KB
+    a page held, the tables of every page and then every form; a 3,000-page file peaked at
+    599 MB; `bench/bench_text.py` measures that file)."""
+    peaks = {}
+    for pages in (20, 400):
+        src = tmp_path / f"in{pages}"
+        src.mkdir()
+        _repeated_form_pdf(src / "long.pdf", pages)
+        out = tmp_path / f"out{pages}"
+        # a fresh interpreter: a worker forked from this test process would start its high-water
+        # mark at this process's size
+        run = run_cli(["convert", str(src / "long.pdf"), "-o", str(out), "--jobs", "1",
+                       "--timeout", "0", "-q"], timeout=600)
+        _no_traceback(run)
+        assert run.code == ExitCode.ok
+        doc = json.loads((out / "long.json").read_text(encoding="utf-8"))
+        assert len(doc["forms"]) == pages // 2
+        assert doc["forms"][-1]["pages"] == [pages - 1, pages]
+        peaks[pages] = run.peak_kb
+    assert peaks[400] - peaks[20] < 15 * 1024, peaks
+
+
 # -- 4. quadratic time -------------------------------------------------------------------------
 
 def test_a_page_of_100000_identical_glyphs_converts_in_seconds(tmp_path):

@@ -274,11 +274,11 @@ def test_repaired_amount_checked_by_the_budget_sums():
                   "拟用于对下转移支付资金": 0.0})
     rep = CellRepair(page=1, bbox=(200, 141, 290, 157), before="269.652.59", after="269,652.59",
                      rules=["amount"], confidence=0.9)
-    verdict = check_repaired_sums([form], [rep])
+    verdict = check_repaired_sums([form.budget], [rep])
     assert verdict == {0: "基本支出+项目支出 = 市本级使用资金+拟用于对下转移支付资金 holds"}
     bad = _form({"基本支出": 4192.11, "项目支出": 265460.48, "市本级使用资金": 26965.259,
                  "拟用于对下转移支付资金": 0.0})
     rep_bad = CellRepair(page=1, bbox=(200, 141, 290, 157), before="26.965.259",
                          after="26,965.26", rules=["amount"], confidence=0.9)
     bad.budget[2].amount_raw = "26,965.26"
-    assert "does not hold" in check_repaired_sums([bad], [rep_bad])[0]
+    assert "does not hold" in check_repaired_sums([bad.budget], [rep_bad])[0]

@@ -247,3 +247,29 @@ def test_a_label_drawn_across_the_tables_last_rule_starts_its_block_on_that_page
     below = TextLine("绩效指标", 2, (10.0, 48.0, 60.0, 59.0))
     t = stitch_tables([p2, p3, below, p4])[0]
     assert [t.cell_at(r, 0).text for r in range(3)] == ["其他需完成的任务"] * 3
+
+
+def _signature(items):
+    return [(type(i).__name__, [(c.row, c.col, c.rowspan, c.text, c.page) for c in i.cells]
+             if isinstance(i, Table) else i.text) for i in items]
+
+
+def test_stitching_page_by_page_gives_the_whole_file_s_result_and_releases_early():
+    from perfdecl.extract.stitch import Stitcher
+
+    pages = [[TextLine("项目支出绩效目标表", 1, (0, 0, 100, 10)), page1(),
+              TextLine("- 1 -", 1, (0, 800, 20, 810))],
+             [page2()],
+             [TextLine("项目支出绩效目标表", 3, (0, 0, 100, 10)), table([cell(0, 0, "一级指标", 3)], 1)],
+             [TextLine("项目支出绩效目标表", 4, (0, 0, 100, 10)), table([cell(0, 0, "一级指标", 4)], 1)]]
+    whole = stitch_tables([i for p in pages for i in p])
+    stitcher = Stitcher()
+    released = [stitcher.add(p) for p in pages]
+    # a table is final once the next table is placed, and that needs the lines after it: page
+    # 2's continuation (joined to page 1's table) is handed on with page 4
+    assert [_signature(r) for r in released] == [
+        [("TextLine", "项目支出绩效目标表")], [], [], _signature(whole[1:3])]
+    rest = stitcher.finish()
+    assert _signature(rest) == _signature(whole[3:])
+    assert _signature([i for r in released for i in r] + rest) == _signature(whole)
+    assert _signature(whole)[1][1][-1] == (5, 2, 1, "≥6人", 2)  # page 2 joined page 1's table

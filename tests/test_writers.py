@@ -1,6 +1,7 @@
 """Writers: formula escaping, CSV / XLSX / Parquet / JSON Lines tables, atomic and repeatable."""
 
 import csv
+import hashlib
 import io
 import json
 import zipfile
@@ -243,3 +244,46 @@ def test_xlsx_summary_sheet_and_highlighted_indicator_rows(tmp_path):
     assert len(unfilled) == 33 - 4 and all(r[codes].value is None for r in unfilled)
     assert [c.value for c in next(wb["budget"].iter_rows(min_row=2, max_row=2))][2:5] == [
         "武汉市人力资源和社会保障局东湖新技术开发区分局", "专项资金", 2020]
+
+
+def _written_form_by_form(path, doc: Document) -> bytes:
+    from perfdecl.writers import DocumentJsonWriter
+
+    writer = DocumentJsonWriter(path)
+    for form in doc.forms:
+        writer.add(form)
+    digest = writer.commit(doc.model_copy(update={"forms": []}))
+    data = path.read_bytes()
+    assert digest == hashlib.sha256(data).hexdigest()
+    return data
+
+
+def test_json_written_form_by_form_is_the_document_s_json(tmp_path):
+    from perfdecl.writers import document_json
+
+    two = _hostile_doc()
+    two = two.model_copy(update={"forms": [two.forms[0], two.forms[0].model_copy(
+        update={"title": "第二\n张表", "budget": [], "goals": {}})]})
+    surrogate = document([two.forms[0]])
+    surrogate = surrogate.model_copy(update={"source": surrogate.source.model_copy(
+        update={"file": "bad\udcff.pdf"})})
+    inf = _doc(budget=[BudgetItem(group="项目资金", item="年度资金总额", amount=float("inf"),
+                                  unit="万元", amount_raw="9" * 400, page=1)])
+    for k, doc in enumerate([two, surrogate, inf, document([])]):
+        data = _written_form_by_form(tmp_path / f"{k}.json", doc)
+        assert data == document_json(doc), k
+    assert json.loads(data)["forms"] == []
+    # the spool beside the output is gone; only the JSON files stand in the folder
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["0.json", "1.json", "2.json", "3.json"]
+    assert json.loads((tmp_path / "0.json").read_bytes())["forms"][1]["title"] == "第二\n张表"
+
+
+def test_json_writer_takes_the_document_without_its_forms(tmp_path):
+    from perfdecl.writers import DocumentJsonWriter
+
+    writer = DocumentJsonWriter(tmp_path / "x.json")
+    writer.add(_doc().forms[0])
+    with pytest.raises(ValueError, match="without its forms"):
+        writer.commit(_doc())
+    writer.close()
+    assert list(tmp_path.iterdir()) == []
