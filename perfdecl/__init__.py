@@ -4,6 +4,11 @@
     doc = perfdecl.convert("2024-协作办.pdf")      # the contract Document (pydantic)
     perfdecl.parse_target("≥1.4万人")              # a Target
     perfdecl.to_frames(doc)["indicators"]         # the flat tables as pandas DataFrames
+
+    run = perfdecl.Conversion("3000页汇编.pdf")    # a long file, form by form:
+    for form in run.forms():                       # each Form as soon as the next title closes it
+        ...
+    run.document([])                               # then the source and the warnings
 """
 
 __version__ = "0.1.0"
@@ -12,6 +17,7 @@ __version__ = "0.1.0"
 # or a worker importing one submodule does not pay for pdfplumber, pydantic and the vocabulary.
 _PUBLIC = {
     "convert": "pipeline",
+    "Conversion": "pipeline",
     "parse_target": "normalize.targets",
     "to_frames": "frames",
     "Document": "models",

@@ -36,3 +36,36 @@ def test_warnings_of_a_later_form_title_count_the_forms_before_it():
     assert [f.form_type for f in forms] == ["department", "project"]
     assert [(w.code, w.page, w.form_index) for w in warnings] == [
         ("sum_mismatch", 1, 0), ("missing_target", 3, 1)]
+
+
+def test_a_conversion_hands_on_each_form_when_the_next_title_closes_it(monkeypatch):
+    """`Conversion.forms()` yields a form before the pages after it are read; gathered, it is
+    `convert`'s Document."""
+    import pytest
+
+    from perfdecl.errors import NoFormFoundError
+    from perfdecl.extract import textlayer
+    from perfdecl.pipeline import Conversion, convert
+
+    read: list[int] = []
+    real_read_page = textlayer.read_page
+
+    def counting(page, settings):
+        read.append(page.page_number)
+        return real_read_page(page, settings)
+
+    monkeypatch.setattr(textlayer, "read_page", counting)
+    run = Conversion(SAMPLES / "two_forms.pdf")
+    with pytest.raises(RuntimeError, match="iterate forms"):
+        run.document([])
+    forms = run.forms()
+    first = next(forms)
+    assert (first.form_type, first.pages, read) == ("department", [1, 2], [1, 2, 3])
+    rest = list(forms)
+    assert [f.form_type for f in rest] == ["project"] and read == [1, 2, 3]
+    doc = run.document([first, *rest])
+    read.clear()
+    assert doc == convert(SAMPLES / "two_forms.pdf")
+    assert run.document([]).forms == [] and run.document([]).warnings == doc.warnings
+    with pytest.raises(NoFormFoundError):
+        list(Conversion(SAMPLES / "staff_list.pdf").forms())
