@@ -100,7 +100,6 @@ class ExtractionStream:
                 yield self._read_by_ocr(islice(images, 1), n)
             return
         with open_pdf(path, self.password) as pdf:
-            self.page_count = len(pdf.pages)
             for page, page_items, turn in read_pages(pdf, path, TABLE_SETTINGS):
                 n = page.page_number
                 if mode == "always":
@@ -124,6 +123,7 @@ class ExtractionStream:
                     if turn is not None:
                         self._turns[n] = turn
                     yield page_items
+            self.page_count = len(pdf.pages)  # read_pages has turned a broken page tree into errors
 
     def _ocr_page(self, page, n: int) -> list[Table | TextLine]:
         _check_images(page, self.path)
