@@ -9,6 +9,7 @@ suit the ruled forms governments print.
 from __future__ import annotations
 
 import bisect
+import math
 from contextlib import contextmanager, suppress
 import logging
 from pathlib import Path
@@ -176,7 +177,7 @@ def read_page(page, settings: dict) -> list[Table | TextLine] | None:
         )
     tables = [t for t in page.find_tables(finder_settings) if t.cells]
     grids: list[_PageGrid] = [_PageGrid(t.cells) for t in tables]
-    homes = [_locate(grids, ch) for ch in chars]
+    homes = _homes(grids, chars)
     _rehome_overflow(chars, homes, grids)
     loose: list[dict] = []
     for ch, home in zip(chars, homes):
@@ -196,14 +197,29 @@ def read_page(page, settings: dict) -> list[Table | TextLine] | None:
     return items
 
 
+def _homes(grids: list[_PageGrid], chars: list[dict]) -> list[tuple[int, int] | None]:
+    """For each character, the (grid, cell) whose box holds its centre, or None."""
+    homes: list[tuple[int, int] | None] = []
+    if not grids:
+        return [None] * len(chars)
+    bisect_right = bisect.bisect_right
+    for ch in chars:
+        cx, cy = (ch["x0"] + ch["x1"]) / 2, (ch["top"] + ch["bottom"]) / 2
+        home = None
+        for g, grid in enumerate(grids):  # `_PageGrid.cell_index`, inlined: a call per glyph
+            xs, ys = grid.xs, grid.ys
+            if xs[0] <= cx <= xs[-1] and ys[0] <= cy <= ys[-1]:
+                k = grid.cover.get((bisect_right(ys, cy) - 1, bisect_right(xs, cx) - 1))
+                if k is not None:
+                    home = (g, k)
+                    break
+        homes.append(home)
+    return homes
+
+
 def _locate(grids: list[_PageGrid], ch: dict) -> tuple[int, int] | None:
     """(grid, cell) whose box holds the character's centre."""
-    cx, cy = (ch["x0"] + ch["x1"]) / 2, (ch["top"] + ch["bottom"]) / 2
-    for g, grid in enumerate(grids):
-        k = grid.cell_index(cx, cy)
-        if k is not None:
-            return g, k
-    return None
+    return _homes(grids, [ch])[0]
 
 
 def _rehome_overflow(chars: list[dict], homes: list, grids: list[_PageGrid]) -> None:
@@ -248,19 +264,43 @@ def _overlapping_glyphs(chars: list[dict], homes: list) -> list[int]:
             by_cell.setdefault(home, []).append(i)
     found: set[int] = set()
     for members in by_cell.values():
-        members.sort(key=lambda i: chars[i]["x0"])
-        for n, a in enumerate(members):  # a sweep along x: only glyphs that start under `a`
-            ca = chars[a]
-            for b in members[n + 1:]:
-                cb = chars[b]
-                if cb["x0"] >= ca["x1"]:
-                    break
-                size = min(ca.get("size") or 10.0, cb.get("size") or 10.0)
-                across = min(ca["x1"], cb["x1"]) - max(ca["x0"], cb["x0"])
-                down = min(ca["bottom"], cb["bottom"]) - max(ca["top"], cb["top"])
-                if across > 0.5 * size and down > 0.15 * size and abs(a - b) > 1:
-                    found.update((a, b))
+        if len(members) < 2:
+            continue
+        glyphs = [(i, chars[i]["x0"], chars[i]["x1"], chars[i]["top"], chars[i]["bottom"],
+                   chars[i].get("size") or 10.0) for i in members]
+        for band in _bands(glyphs):
+            band.sort(key=lambda g: g[1])
+            for n, (a, ax0, ax1, atop, abottom, asize) in enumerate(band):
+                # a sweep along x: only glyphs that start under `a`
+                for m in range(n + 1, len(band)):
+                    b, bx0, bx1, btop, bbottom, bsize = band[m]
+                    if bx0 >= ax1:
+                        break
+                    size = min(asize, bsize)
+                    across = min(ax1, bx1) - max(ax0, bx0)
+                    down = min(abottom, bbottom) - max(atop, btop)
+                    if across > 0.5 * size and down > 0.15 * size and abs(a - b) > 1:
+                        found.update((a, b))
     return sorted(found)
+
+
+def _bands(glyphs: list[tuple]) -> list[list[tuple]]:
+    """Glyphs (index, x0, x1, top, bottom, size) in groups that share no height with each other:
+    two glyphs overlap vertically only within a group, so the lines of a many-line cell are swept
+    one by one. One group when a size is not positive (then glyphs apart may still count) or a
+    coordinate is not finite (NaN sorts nowhere)."""
+    if not all(g[5] > 0 and math.isfinite(g[1] + g[2] + g[3] + g[4]) for g in glyphs):
+        return [list(glyphs)]
+    bands: list[list[tuple]] = []
+    reach = -math.inf
+    for g in sorted(glyphs, key=lambda g: g[3]):
+        if bands and g[3] < reach:
+            bands[-1].append(g)
+            reach = max(reach, g[4])
+        else:
+            bands.append([g])
+            reach = g[4]
+    return bands
 
 
 def _text_runs(chars: list[dict]) -> list[list[int]]:
