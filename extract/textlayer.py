@@ -15,9 +15,12 @@ import logging
 from pathlib import Path
 
 import pdfplumber
+from pdfminer.layout import LTChar
 from pdfminer.pdfdocument import PDFPasswordIncorrect
 from pdfminer.pdfparser import PDFSyntaxError
 from pdfminer.psexceptions import PSEOF
+from pdfplumber.page import Page
+from pdfplumber.utils import resolve_and_decode
 from pdfplumber.utils.exceptions import MalformedPDFException, PdfminerException
 
 from .. import limits
@@ -120,6 +123,8 @@ def read_pages(pdf, path: Path, settings: dict):
     otherwise (about 4 MB a page; a 2,000-page file would need gigabytes)."""
     try:
         for page in pdf.pages:
+            if type(page) is Page and DIRECT_CHARS:
+                page.__class__ = _TextLayerPage
             try:
                 view, turn = upright(page, page.chars)
                 yield page, read_page(view, settings), turn
@@ -129,6 +134,64 @@ def read_pages(pdf, path: Path, settings: dict):
         raise _open_error(exc, path) from exc
     except (PDFSyntaxError, MalformedPDFException, ValueError, KeyError, TypeError) as exc:
         raise CorruptPdfError(f"the PDF cannot be parsed: {_reason(exc)}", file=str(path)) from exc
+
+
+# -- characters made straight from pdfminer's ----------------------------------------------------
+
+# pdfplumber versions whose character dicts `_TextLayerPage` was checked to give key for key
+# (tests/test_textlayer.py compares them on every sample); on any other version pdfplumber's own
+# conversion runs, and that test fails until the new version is checked.
+DIRECT_CHAR_VERSIONS = frozenset({"0.11.10"})
+DIRECT_CHARS = pdfplumber.__version__ in DIRECT_CHAR_VERSIONS
+
+# pdfminer's attributes of a character, in their order, and the ones pdfplumber keeps
+_LTCHAR_ATTRS = ("_text", "matrix", "fontname", "ncs", "graphicstate", "adv", "upright", "x0",
+                 "y0", "x1", "y1", "width", "height", "bbox", "size", "mcid", "tag")
+_KEPT = ("matrix", "fontname", "adv", "upright", "x0", "y0", "x1", "y1", "width", "height",
+         "size", "mcid", "tag")
+_PLAIN = (float, int, bool)
+_colour_space_names: dict[str, str] = {}
+
+
+class _TextLayerPage(Page):
+    """A pdfplumber page whose characters are made straight from pdfminer's.
+
+    pdfplumber turns every object into a dict by resolving each attribute as if it could be an
+    indirect PDF object; for characters, nine in ten of a form's objects, that takes a quarter of
+    the time reading a page's objects takes. A character of the plain kind (pdfminer's usual
+    attributes, numbers and text, no Unicode normalisation asked) gets the same dict directly;
+    anything else goes pdfplumber's own way."""
+
+    def process_object(self, obj):
+        d = obj.__dict__
+        if type(obj) is not LTChar or tuple(d) != _LTCHAR_ATTRS or self.pdf.unicode_norm \
+                or type(d["fontname"]) is not str or type(d["matrix"]) is not tuple \
+                or not all(type(v) in _PLAIN for v in d["matrix"]) \
+                or not (d["mcid"] is None or type(d["mcid"]) is int) \
+                or not (d["tag"] is None or type(d["tag"]) is str):
+            return super().process_object(obj)
+        attr = {k: d[k] for k in _KEPT}
+        attr["object_type"] = "char"
+        attr["page_number"] = self.page_number
+        name = d["ncs"].name
+        decoded = _colour_space_names.get(name)
+        if decoded is None:
+            decoded = resolve_and_decode(name)
+            if len(_colour_space_names) < 64:  # a file cannot grow it without end
+                _colour_space_names[name] = decoded
+        attr["ncs"] = decoded
+        attr["text"] = d["_text"]
+        gs = d["graphicstate"]
+        attr["stroking_color"] = gs.scolor if isinstance(gs.scolor, tuple) else (gs.scolor,)
+        attr["non_stroking_color"] = gs.ncolor if isinstance(gs.ncolor, tuple) else (gs.ncolor,)
+        mb_x0, mb_top = self.mediabox[:2]
+        attr["top"] = top = (self.height - d["y1"]) + mb_top
+        attr["bottom"] = (self.height - d["y0"]) + mb_top
+        attr["doctop"] = self.initial_doctop + top
+        if mb_x0 != 0:
+            attr["x0"] = d["x0"] + mb_x0
+            attr["x1"] = d["x1"] + mb_x0
+        return attr
 
 
 def _open_error(exc: Exception, path: Path, password: str | None = None) -> Exception:

@@ -215,3 +215,43 @@ def test_overlapping_glyphs_are_those_of_every_pair(seed):
                       "top": top, "bottom": top + height, "size": size})
         homes.append(rnd.choice([(0, 0), (0, 0), (0, 1), None]))
     assert _overlapping_glyphs(chars, homes) == _overlapping_by_every_pair(chars, homes)
+
+
+def test_characters_made_directly_are_pdfplumbers_key_for_key():
+    """`_TextLayerPage` builds a character's dict straight from pdfminer's; on every page of the
+    samples (text, layouts, scanner text) it is pdfplumber's own, key for key and in order, and so
+    is every other object. Fails on a pdfplumber not yet checked: check it, then add its version
+    to DIRECT_CHAR_VERSIONS."""
+    from pdfplumber.page import Page
+
+    from perfdecl.extract.textlayer import DIRECT_CHARS, _TextLayerPage
+
+    assert DIRECT_CHARS, f"pdfplumber {pdfplumber.__version__}: characters not checked"
+    paths = sorted(SAMPLES.glob("*.pdf")) + sorted((SAMPLES / "layouts").glob("*.pdf")) \
+        + sorted((SAMPLES / "scanned").glob("*.pdf"))
+    pages = chars = 0
+    for path in paths:
+        with pdfplumber.open(path) as pdf:
+            for page in pdf.pages:
+                stock = page.parse_objects()
+                page.__class__ = _TextLayerPage
+                direct = page.parse_objects()
+                page.__class__ = Page
+                assert list(direct) == list(stock), (path.name, page.page_number)
+                for kind in stock:
+                    assert [list(o.items()) for o in direct[kind]] == \
+                        [list(o.items()) for o in stock[kind]], (path.name, page.page_number, kind)
+                pages += 1
+                chars += len(stock.get("char", []))
+    assert pages > 50 and chars > 10_000
+
+
+def test_unicode_normalisation_takes_pdfplumbers_way():
+    from perfdecl.extract.textlayer import _TextLayerPage
+
+    with pdfplumber.open(SAMPLES / "seed.pdf", unicode_norm="NFKC") as pdf:
+        stock = [list(c.items()) for c in pdf.pages[0].chars]
+    with pdfplumber.open(SAMPLES / "seed.pdf", unicode_norm="NFKC") as pdf:
+        page = pdf.pages[0]
+        page.__class__ = _TextLayerPage
+        assert [list(c.items()) for c in page.chars] == stock
