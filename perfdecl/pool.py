@@ -16,6 +16,7 @@ dies with the process that started it.
 from __future__ import annotations
 
 import ctypes
+import gc
 import logging
 import multiprocessing
 import multiprocessing.connection
@@ -82,6 +83,10 @@ def _limit_address_space(limits: dict) -> None:
 
 def _worker_main(conn, opts: Options, parent: int) -> None:
     _die_with_parent(parent)
+    # what the worker starts with (modules, the vocabulary) lives as long as it does: out of the
+    # collector's sight, collections only walk what a file makes (and a forked worker does not
+    # copy the pages they would touch): 3-4 % of a text file's time
+    gc.freeze()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _limit_address_space(_limits.limits_with(opts.limits))
