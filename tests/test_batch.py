@@ -453,3 +453,14 @@ def test_imports_are_frozen_once_before_the_first_workers_fork():
     pool._freeze_imports()
     assert gc.get_freeze_count() == frozen
     del garbage
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_importing_the_batch_leaves_the_collector_as_it_was(enabled):
+    import subprocess
+    import sys
+
+    code = ("import gc\n" + ("" if enabled else "gc.disable()\n")
+            + "import perfdecl.batch\nprint(gc.isenabled())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == str(enabled)
