@@ -30,7 +30,7 @@ from .chars import chars_bbox, dedupe_overprint, group_lines, line_text
 from .grid import Cell, Table, TextLine
 from .orientation import upright
 from .quality import page_text_usable
-from .text import map_chars
+from .text import map_glyph_texts
 
 log = logging.getLogger(__name__)
 
@@ -223,14 +223,18 @@ def read_page(page, settings: dict) -> list[Table | TextLine] | None:
     # characters outside the page box are not printed (LibreOffice leaves a merged cell's text
     # there when a page break cuts the cell): no part of the page, kept as clipped lines for the
     # join of the cut table (stitch.py)
-    chars, off_page = [], []
+    chars, off_page, printed = [], [], []
     for c in dedupe_overprint(page.chars):
-        on = x0 <= (c["x0"] + c["x1"]) / 2 <= x1 and top <= (c["top"] + c["bottom"]) / 2 <= bottom
-        (chars if on else off_page).append(c)
-    if not page_text_usable([c for c in chars if c["text"].strip()]):
+        if x0 <= (c["x0"] + c["x1"]) / 2 <= x1 and top <= (c["top"] + c["bottom"]) / 2 <= bottom:
+            chars.append(c)
+            if c["text"].strip():
+                printed.append(c)
+        else:
+            off_page.append(c)
+    if not page_text_usable(printed):
         return None
-    for ch in chars + off_page:
-        ch["text"] = map_chars(ch["text"])
+    map_glyph_texts(chars)
+    map_glyph_texts(off_page)
     page_no = page.page_number
     extra = _missing_rules(page)
     finder_settings = dict(settings)
