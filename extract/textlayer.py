@@ -12,7 +12,6 @@ import bisect
 import math
 from contextlib import contextmanager, suppress
 import logging
-import threading
 from pathlib import Path
 
 import pdfplumber
@@ -123,59 +122,18 @@ def read_pages(pdf, path: Path, settings: dict):
     Each page is closed once the caller asks for the next: pdfplumber keeps every page's objects
     otherwise (about 4 MB a page; a 2,000-page file would need gigabytes)."""
     try:
-        with _pdfminer_debug_unasked():
-            yield from _read_pages(pdf, settings)
+        for page in pdf.pages:
+            if type(page) is Page and DIRECT_CHARS:
+                page.__class__ = _TextLayerPage
+            try:
+                view, turn = upright(page, page.chars)
+                yield page, read_page(view, settings), turn
+            finally:
+                page.close()
     except PdfminerException as exc:
         raise _open_error(exc, path) from exc
     except (PDFSyntaxError, MalformedPDFException, ValueError, KeyError, TypeError) as exc:
         raise CorruptPdfError(f"the PDF cannot be parsed: {_reason(exc)}", file=str(path)) from exc
-
-
-def _read_pages(pdf, settings: dict):
-    for page in pdf.pages:
-        if type(page) is Page and DIRECT_CHARS:
-            page.__class__ = _TextLayerPage
-        try:
-            view, turn = upright(page, page.chars)
-            yield page, read_page(view, settings), turn
-        finally:
-            page.close()
-
-
-@contextmanager
-def _pdfminer_debug_unasked():
-    """pdfminer logs every token it parses at DEBUG: about 270,000 calls for nine two-page forms,
-    each asking logging whether DEBUG is on (5-7 % of reading them). While pages are read, the
-    `debug` of each pdfminer logger that has DEBUG off is a no-op; one that has it on is left
-    alone, and every logger is as it was afterwards. Conversions in threads share it (counted)."""
-    global _debug_unasked_depth
-    with _debug_unasked_lock:
-        if _debug_unasked_depth == 0:
-            for name, logger in list(logging.Logger.manager.loggerDict.items()):
-                if (name == "pdfminer" or name.startswith("pdfminer.")) \
-                        and isinstance(logger, logging.Logger) \
-                        and not logger.isEnabledFor(logging.DEBUG) and "debug" not in vars(logger):
-                    logger.debug = _unasked
-                    _debug_unasked.append(logger)
-        _debug_unasked_depth += 1
-    try:
-        yield
-    finally:
-        with _debug_unasked_lock:
-            _debug_unasked_depth -= 1
-            if _debug_unasked_depth == 0:
-                for logger in _debug_unasked:
-                    vars(logger).pop("debug", None)
-                _debug_unasked.clear()
-
-
-def _unasked(*args, **kwargs) -> None:
-    pass
-
-
-_debug_unasked_lock = threading.Lock()
-_debug_unasked_depth = 0
-_debug_unasked: list[logging.Logger] = []
 
 
 # -- characters made straight from pdfminer's ----------------------------------------------------

@@ -255,26 +255,3 @@ def test_unicode_normalisation_takes_pdfplumbers_way():
         page = pdf.pages[0]
         page.__class__ = _TextLayerPage
         assert [list(c.items()) for c in page.chars] == stock
-
-
-def test_pdfminer_debug_is_unasked_only_while_reading_and_only_when_off(caplog):
-    """While pages are read, a pdfminer logger with DEBUG off does not ask logging at every
-    token; afterwards every logger is as it was, and with DEBUG on its records still come."""
-    import logging
-
-    from perfdecl.extract.textlayer import TABLE_SETTINGS, _unasked, open_pdf, read_pages
-
-    parser = logging.getLogger("pdfminer.psparser")
-    seen = []
-    with open_pdf(SAMPLES / "seed.pdf") as pdf:
-        for _ in read_pages(pdf, SAMPLES / "seed.pdf", TABLE_SETTINGS):
-            seen.append(vars(parser).get("debug"))
-    assert seen and all(d is _unasked for d in seen)
-    assert not [name for name, lg in logging.Logger.manager.loggerDict.items()
-                if name.startswith("pdfminer") and "debug" in vars(lg)]
-
-    caplog.set_level(logging.DEBUG, logger="pdfminer")
-    with open_pdf(SAMPLES / "seed.pdf") as pdf:
-        for _ in read_pages(pdf, SAMPLES / "seed.pdf", TABLE_SETTINGS):
-            assert "debug" not in vars(parser)
-    assert any(r.name == "pdfminer.psparser" and r.levelno == logging.DEBUG for r in caplog.records)
