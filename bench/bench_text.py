@@ -19,6 +19,8 @@ shell, as a user starts it, so start-up counts on both sides:
             counted too: the figure is the largest of the main process and its worker. An upper
             bound: a child's high-water mark starts at this script's own resident size when it is
             forked (about 56 MB, `python -c pass` reads so), so a figure near that means "at most"
+  cpu       beside each wall time, the CPU seconds of the process and its worker (wait4), best of
+            --repeat (`cpu_ratio`): steadier than wall time where other work shares the cores
   long      one text PDF of --long-pages pages holding a two-page form on every two pages
             (pypdf), converted by `perfdecl convert --jobs 1`: peak memory (target < 300 MB at
             3,000 pages)
@@ -54,9 +56,11 @@ for name in sys.argv[1:]:
 """
 
 
-def run(argv: list[str]) -> tuple[float, float]:
-    """Wall seconds and peak resident MB of the process and its children (wait4 gives the
-    largest ru_maxrss of the process tree it waited for: a forked worker's too)."""
+def run(argv: list[str]) -> tuple[float, float, float]:
+    """Wall seconds, peak resident MB and CPU seconds of the process and its children (wait4
+    gives the largest ru_maxrss of the process tree it waited for, and the CPU time of the
+    children it waited for: a forked worker's too). CPU time depends less on what else runs
+    on the machine than wall time does."""
     start = time.perf_counter()
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
@@ -66,16 +70,18 @@ def run(argv: list[str]) -> tuple[float, float]:
     proc.stderr.close()
     if proc.returncode not in (0, 1):  # 1: some file failed (not the bench's concern here)
         raise SystemExit(f"{' '.join(map(str, argv))} exited {proc.returncode}: {err[-500:]}")
-    return seconds, usage.ru_maxrss / 1024
+    return seconds, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
 
 
-def best(argv: list[str], repeat: int) -> tuple[float, float]:
-    times, peak = [], 0.0
+def best(argv: list[str], repeat: int) -> tuple[float, float, float]:
+    """Best wall time, largest peak, best CPU time of `repeat` runs."""
+    times, peak, cpu = [], 0.0, []
     for _ in range(repeat):
-        seconds, mb = run(argv)
+        seconds, mb, cpu_s = run(argv)
         times.append(seconds)
         peak = max(peak, mb)
-    return min(times), peak
+        cpu.append(cpu_s)
+    return min(times), peak, min(cpu)
 
 
 def convert_argv(paths: list[Path], out: Path, formats: str = "json") -> list[str]:
@@ -91,36 +97,43 @@ def corpus(tmp: Path, repeat: int) -> dict:
     files = sorted(CORPUS_LO.glob("*.pdf"))
     if not files:
         return {"skipped": f"no corpus at {CORPUS_LO}"}
-    ours = bare = 0.0
+    ours = bare = cpu_ours = cpu_bare = 0.0
     peak_ours = peak_bare = 0.0
     per_file = {}
     for f in files:
-        t_ours, m_ours = best(convert_argv([f], tmp / "corpus"), repeat)
-        t_bare, m_bare = best(bare_argv([f]), repeat)
-        per_file[f.name] = {"perfdecl_s": round(t_ours, 3), "bare_s": round(t_bare, 3)}
+        t_ours, m_ours, c_ours = best(convert_argv([f], tmp / "corpus"), repeat)
+        t_bare, m_bare, c_bare = best(bare_argv([f]), repeat)
+        per_file[f.name] = {"perfdecl_s": round(t_ours, 3), "bare_s": round(t_bare, 3),
+                            "perfdecl_cpu_s": round(c_ours, 3), "bare_cpu_s": round(c_bare, 3)}
         ours, bare = ours + t_ours, bare + t_bare
+        cpu_ours, cpu_bare = cpu_ours + c_ours, cpu_bare + c_bare
         peak_ours, peak_bare = max(peak_ours, m_ours), max(peak_bare, m_bare)
     # the nine files as one process each side: start-up paid once
-    t_all, m_all = best(convert_argv(files, tmp / "corpus-all"), repeat)
-    t_all_bare, m_all_bare = best(bare_argv(files), repeat)
+    t_all, m_all, c_all = best(convert_argv(files, tmp / "corpus-all"), repeat)
+    t_all_bare, m_all_bare, c_all_bare = best(bare_argv(files), repeat)
     return {"files": len(files), "perfdecl_s": round(ours, 2), "bare_s": round(bare, 2),
-            "ratio": round(ours / bare, 2), "perfdecl_peak_mb": round(peak_ours, 1),
-            "bare_peak_mb": round(peak_bare, 1),
+            "ratio": round(ours / bare, 2), **_cpu(cpu_ours, cpu_bare),
+            "perfdecl_peak_mb": round(peak_ours, 1), "bare_peak_mb": round(peak_bare, 1),
             "one_process": {"perfdecl_s": round(t_all, 2), "bare_s": round(t_all_bare, 2),
-                            "ratio": round(t_all / t_all_bare, 2),
+                            "ratio": round(t_all / t_all_bare, 2), **_cpu(c_all, c_all_bare),
                             "perfdecl_peak_mb": round(m_all, 1), "bare_peak_mb": round(m_all_bare, 1)},
             "per_file": per_file}
+
+
+def _cpu(ours: float, bare: float) -> dict:
+    return {"perfdecl_cpu_s": round(ours, 2), "bare_cpu_s": round(bare, 2),
+            "cpu_ratio": round(ours / bare, 2) if bare else None}
 
 
 def archive(tmp: Path, n: int, repeat: int) -> dict:
     folder = tmp / "archive"
     folder.mkdir()
     files = text_archive(folder, n)
-    t_ours, m_ours = best(convert_argv([folder], tmp / "archive-out", "json,csv"), repeat)
-    t_bare, m_bare = best(bare_argv(files), repeat)
+    t_ours, m_ours, c_ours = best(convert_argv([folder], tmp / "archive-out", "json,csv"), repeat)
+    t_bare, m_bare, c_bare = best(bare_argv(files), repeat)
     return {"files": n, "perfdecl_s": round(t_ours, 2), "bare_s": round(t_bare, 2),
-            "ratio": round(t_ours / t_bare, 2), "perfdecl_peak_mb": round(m_ours, 1),
-            "bare_peak_mb": round(m_bare, 1)}
+            "ratio": round(t_ours / t_bare, 2), **_cpu(c_ours, c_bare),
+            "perfdecl_peak_mb": round(m_ours, 1), "bare_peak_mb": round(m_bare, 1)}
 
 
 def long_pdf(tmp: Path, pages: int) -> dict:
@@ -135,7 +148,7 @@ def long_pdf(tmp: Path, pages: int) -> dict:
     path = tmp / "long.pdf"
     with open(path, "wb") as fh:
         writer.write(fh)
-    seconds, mb = run(convert_argv([path], tmp / "long-out"))
+    seconds, mb, _ = run(convert_argv([path], tmp / "long-out"))
     doc = json.loads((tmp / "long-out" / "long.json").read_text(encoding="utf-8"))
     return {"pages": len(writer.pages), "forms": len(doc.get("forms", [])),
             "pdf_mb": round(path.stat().st_size / 2**20, 1), "seconds": round(seconds, 1),
@@ -150,7 +163,7 @@ def main() -> int:
     ap.add_argument("--json", type=Path, help="also write the figures here")
     args = ap.parse_args()
     figures = machine_figures()
-    help_s, help_mb = best([str(PERFDECL), "--help"], args.repeat + 2)
+    help_s, help_mb, _ = best([str(PERFDECL), "--help"], args.repeat + 2)
     figures["help"] = {"seconds": round(help_s, 3), "peak_mb": round(help_mb, 1)}
     print(f"perfdecl --help: {help_s:.3f} s", flush=True)
     with tempfile.TemporaryDirectory() as tmp:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 
 # Fake-bold overprints the same glyph shifted by a fraction of a point. A duplicate is the same
@@ -23,19 +22,31 @@ def dedupe_overprint(chars: Sequence[dict], tolerance: float = OVERPRINT_TOLERAN
     not quadratic. The result is the same as comparing with every earlier one.
     """
     kept: list[dict] = []
-    grids: dict[str, dict[tuple[int, int], list[dict]]] = defaultdict(lambda: defaultdict(list))
-    counts: Counter = Counter()
+    # origins kept, by (text, square) and by text; the first glyph of a text (most glyphs of a
+    # Chinese form) has nothing to be compared with
+    squares: dict[tuple[str, int, int], list[tuple[float, float]]] = {}
+    by_text: dict[str, list[tuple[float, float]]] = {}
+    floor, isfinite = math.floor, math.isfinite
     for ch in chars:
         limit = tolerance * (ch.get("size") or 10.0)
         x, y = ch["x0"], ch["top"]
-        if not (limit > 0 and math.isfinite(x) and math.isfinite(y) and math.isfinite(limit)):
+        if not (limit > 0 and isfinite(x) and isfinite(y) and isfinite(limit)):
             kept.append(ch)  # no other character can lie within a non-positive or NaN distance
             continue
-        grid = grids[ch["text"]]
-        if _has_twin(grid, counts[ch["text"]], x, y, limit):
+        text = ch["text"]
+        origins = by_text.get(text)
+        if origins is None:
+            by_text[text] = [(x, y)]
+        elif _has_twin(squares, origins, text, x, y, limit):
             continue
-        grid[(math.floor(x / _GRID), math.floor(y / _GRID))].append(ch)
-        counts[ch["text"]] += 1
+        else:
+            origins.append((x, y))
+        key = (text, floor(x / _GRID), floor(y / _GRID))
+        square = squares.get(key)
+        if square is None:
+            squares[key] = [(x, y)]
+        else:
+            square.append((x, y))
         kept.append(ch)
     return kept
 
@@ -45,18 +56,19 @@ def dedupe_overprint(chars: Sequence[dict], tolerance: float = OVERPRINT_TOLERAN
 _GRID = 3.0
 
 
-def _has_twin(grid: dict, count: int, x: float, y: float, limit: float) -> bool:
-    """Whether a kept glyph of the same text lies within `limit` of (x, y) on both axes."""
+def _has_twin(squares: dict, origins: list, text: str, x: float, y: float, limit: float) -> bool:
+    """Whether a kept glyph of the same text (`origins`, by square in `squares`) lies within
+    `limit` of (x, y) on both axes."""
     cx0, cx1 = math.floor((x - limit) / _GRID), math.floor((x + limit) / _GRID)
     cy0, cy1 = math.floor((y - limit) / _GRID), math.floor((y + limit) / _GRID)
-
-    def near(o: dict) -> bool:
-        return abs(o["x0"] - x) < limit and abs(o["top"] - y) < limit
-
-    if (cx1 - cx0 + 1) * (cy1 - cy0 + 1) > count:  # huge type: fewer glyphs than squares to look at
-        return any(near(o) for cell in grid.values() for o in cell)
-    return any(near(o) for cx in range(cx0, cx1 + 1) for cy in range(cy0, cy1 + 1)
-               for o in grid.get((cx, cy), ()))
+    if (cx1 - cx0 + 1) * (cy1 - cy0 + 1) > len(origins):  # huge type: fewer glyphs than squares
+        return any(abs(ox - x) < limit and abs(oy - y) < limit for ox, oy in origins)
+    for cx in range(cx0, cx1 + 1):
+        for cy in range(cy0, cy1 + 1):
+            for ox, oy in squares.get((text, cx, cy), ()):
+                if abs(ox - x) < limit and abs(oy - y) < limit:
+                    return True
+    return False
 
 
 def group_lines(chars: Iterable[dict]) -> list[list[dict]]:

@@ -9,14 +9,18 @@ suit the ruled forms governments print.
 from __future__ import annotations
 
 import bisect
+import math
 from contextlib import contextmanager, suppress
 import logging
 from pathlib import Path
 
 import pdfplumber
+from pdfminer.layout import LTChar
 from pdfminer.pdfdocument import PDFPasswordIncorrect
 from pdfminer.pdfparser import PDFSyntaxError
 from pdfminer.psexceptions import PSEOF
+from pdfplumber.page import Page
+from pdfplumber.utils import resolve_and_decode
 from pdfplumber.utils.exceptions import MalformedPDFException, PdfminerException
 
 from .. import limits
@@ -26,7 +30,7 @@ from .chars import chars_bbox, dedupe_overprint, group_lines, line_text
 from .grid import Cell, Table, TextLine
 from .orientation import upright
 from .quality import page_text_usable
-from .text import map_chars
+from .text import map_glyph_texts
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +123,8 @@ def read_pages(pdf, path: Path, settings: dict):
     otherwise (about 4 MB a page; a 2,000-page file would need gigabytes)."""
     try:
         for page in pdf.pages:
+            if type(page) is Page and DIRECT_CHARS:
+                page.__class__ = _TextLayerPage
             try:
                 view, turn = upright(page, page.chars)
                 yield page, read_page(view, settings), turn
@@ -128,6 +134,64 @@ def read_pages(pdf, path: Path, settings: dict):
         raise _open_error(exc, path) from exc
     except (PDFSyntaxError, MalformedPDFException, ValueError, KeyError, TypeError) as exc:
         raise CorruptPdfError(f"the PDF cannot be parsed: {_reason(exc)}", file=str(path)) from exc
+
+
+# -- characters made straight from pdfminer's ----------------------------------------------------
+
+# pdfplumber versions whose character dicts `_TextLayerPage` was checked to give key for key
+# (tests/test_textlayer.py compares them on every sample); on any other version pdfplumber's own
+# conversion runs, and that test fails until the new version is checked.
+DIRECT_CHAR_VERSIONS = frozenset({"0.11.10"})
+DIRECT_CHARS = pdfplumber.__version__ in DIRECT_CHAR_VERSIONS
+
+# pdfminer's attributes of a character, in their order, and the ones pdfplumber keeps
+_LTCHAR_ATTRS = ("_text", "matrix", "fontname", "ncs", "graphicstate", "adv", "upright", "x0",
+                 "y0", "x1", "y1", "width", "height", "bbox", "size", "mcid", "tag")
+_KEPT = ("matrix", "fontname", "adv", "upright", "x0", "y0", "x1", "y1", "width", "height",
+         "size", "mcid", "tag")
+_PLAIN = (float, int, bool)
+_colour_space_names: dict[str, str] = {}
+
+
+class _TextLayerPage(Page):
+    """A pdfplumber page whose characters are made straight from pdfminer's.
+
+    pdfplumber turns every object into a dict by resolving each attribute as if it could be an
+    indirect PDF object; for characters, nine in ten of a form's objects, that takes a quarter of
+    the time reading a page's objects takes. A character of the plain kind (pdfminer's usual
+    attributes, numbers and text, no Unicode normalisation asked) gets the same dict directly;
+    anything else goes pdfplumber's own way."""
+
+    def process_object(self, obj):
+        d = obj.__dict__
+        if type(obj) is not LTChar or tuple(d) != _LTCHAR_ATTRS or self.pdf.unicode_norm \
+                or type(d["fontname"]) is not str or type(d["matrix"]) is not tuple \
+                or not all(type(v) in _PLAIN for v in d["matrix"]) \
+                or not (d["mcid"] is None or type(d["mcid"]) is int) \
+                or not (d["tag"] is None or type(d["tag"]) is str):
+            return super().process_object(obj)
+        attr = {k: d[k] for k in _KEPT}
+        attr["object_type"] = "char"
+        attr["page_number"] = self.page_number
+        name = d["ncs"].name
+        decoded = _colour_space_names.get(name)
+        if decoded is None:
+            decoded = resolve_and_decode(name)
+            if len(_colour_space_names) < 64:  # a file cannot grow it without end
+                _colour_space_names[name] = decoded
+        attr["ncs"] = decoded
+        attr["text"] = d["_text"]
+        gs = d["graphicstate"]
+        attr["stroking_color"] = gs.scolor if isinstance(gs.scolor, tuple) else (gs.scolor,)
+        attr["non_stroking_color"] = gs.ncolor if isinstance(gs.ncolor, tuple) else (gs.ncolor,)
+        mb_x0, mb_top = self.mediabox[:2]
+        attr["top"] = top = (self.height - d["y1"]) + mb_top
+        attr["bottom"] = (self.height - d["y0"]) + mb_top
+        attr["doctop"] = self.initial_doctop + top
+        if mb_x0 != 0:
+            attr["x0"] = d["x0"] + mb_x0
+            attr["x1"] = d["x1"] + mb_x0
+        return attr
 
 
 def _open_error(exc: Exception, path: Path, password: str | None = None) -> Exception:
@@ -159,14 +223,18 @@ def read_page(page, settings: dict) -> list[Table | TextLine] | None:
     # characters outside the page box are not printed (LibreOffice leaves a merged cell's text
     # there when a page break cuts the cell): no part of the page, kept as clipped lines for the
     # join of the cut table (stitch.py)
-    chars, off_page = [], []
+    chars, off_page, printed = [], [], []
     for c in dedupe_overprint(page.chars):
-        on = x0 <= (c["x0"] + c["x1"]) / 2 <= x1 and top <= (c["top"] + c["bottom"]) / 2 <= bottom
-        (chars if on else off_page).append(c)
-    if not page_text_usable([c for c in chars if c["text"].strip()]):
+        if x0 <= (c["x0"] + c["x1"]) / 2 <= x1 and top <= (c["top"] + c["bottom"]) / 2 <= bottom:
+            chars.append(c)
+            if c["text"].strip():
+                printed.append(c)
+        else:
+            off_page.append(c)
+    if not page_text_usable(printed):
         return None
-    for ch in chars + off_page:
-        ch["text"] = map_chars(ch["text"])
+    map_glyph_texts(chars)
+    map_glyph_texts(off_page)
     page_no = page.page_number
     extra = _missing_rules(page)
     finder_settings = dict(settings)
@@ -176,7 +244,7 @@ def read_page(page, settings: dict) -> list[Table | TextLine] | None:
         )
     tables = [t for t in page.find_tables(finder_settings) if t.cells]
     grids: list[_PageGrid] = [_PageGrid(t.cells) for t in tables]
-    homes = [_locate(grids, ch) for ch in chars]
+    homes = _homes(grids, chars)
     _rehome_overflow(chars, homes, grids)
     loose: list[dict] = []
     for ch, home in zip(chars, homes):
@@ -196,14 +264,29 @@ def read_page(page, settings: dict) -> list[Table | TextLine] | None:
     return items
 
 
+def _homes(grids: list[_PageGrid], chars: list[dict]) -> list[tuple[int, int] | None]:
+    """For each character, the (grid, cell) whose box holds its centre, or None."""
+    homes: list[tuple[int, int] | None] = []
+    if not grids:
+        return [None] * len(chars)
+    bisect_right = bisect.bisect_right
+    for ch in chars:
+        cx, cy = (ch["x0"] + ch["x1"]) / 2, (ch["top"] + ch["bottom"]) / 2
+        home = None
+        for g, grid in enumerate(grids):  # `_PageGrid.cell_index`, inlined: a call per glyph
+            xs, ys = grid.xs, grid.ys
+            if xs[0] <= cx <= xs[-1] and ys[0] <= cy <= ys[-1]:
+                k = grid.cover.get((bisect_right(ys, cy) - 1, bisect_right(xs, cx) - 1))
+                if k is not None:
+                    home = (g, k)
+                    break
+        homes.append(home)
+    return homes
+
+
 def _locate(grids: list[_PageGrid], ch: dict) -> tuple[int, int] | None:
     """(grid, cell) whose box holds the character's centre."""
-    cx, cy = (ch["x0"] + ch["x1"]) / 2, (ch["top"] + ch["bottom"]) / 2
-    for g, grid in enumerate(grids):
-        k = grid.cell_index(cx, cy)
-        if k is not None:
-            return g, k
-    return None
+    return _homes(grids, [ch])[0]
 
 
 def _rehome_overflow(chars: list[dict], homes: list, grids: list[_PageGrid]) -> None:
@@ -248,19 +331,43 @@ def _overlapping_glyphs(chars: list[dict], homes: list) -> list[int]:
             by_cell.setdefault(home, []).append(i)
     found: set[int] = set()
     for members in by_cell.values():
-        members.sort(key=lambda i: chars[i]["x0"])
-        for n, a in enumerate(members):  # a sweep along x: only glyphs that start under `a`
-            ca = chars[a]
-            for b in members[n + 1:]:
-                cb = chars[b]
-                if cb["x0"] >= ca["x1"]:
-                    break
-                size = min(ca.get("size") or 10.0, cb.get("size") or 10.0)
-                across = min(ca["x1"], cb["x1"]) - max(ca["x0"], cb["x0"])
-                down = min(ca["bottom"], cb["bottom"]) - max(ca["top"], cb["top"])
-                if across > 0.5 * size and down > 0.15 * size and abs(a - b) > 1:
-                    found.update((a, b))
+        if len(members) < 2:
+            continue
+        glyphs = [(i, chars[i]["x0"], chars[i]["x1"], chars[i]["top"], chars[i]["bottom"],
+                   chars[i].get("size") or 10.0) for i in members]
+        for band in _bands(glyphs):
+            band.sort(key=lambda g: g[1])
+            for n, (a, ax0, ax1, atop, abottom, asize) in enumerate(band):
+                # a sweep along x: only glyphs that start under `a`
+                for m in range(n + 1, len(band)):
+                    b, bx0, bx1, btop, bbottom, bsize = band[m]
+                    if bx0 >= ax1:
+                        break
+                    size = min(asize, bsize)
+                    across = min(ax1, bx1) - max(ax0, bx0)
+                    down = min(abottom, bbottom) - max(atop, btop)
+                    if across > 0.5 * size and down > 0.15 * size and abs(a - b) > 1:
+                        found.update((a, b))
     return sorted(found)
+
+
+def _bands(glyphs: list[tuple]) -> list[list[tuple]]:
+    """Glyphs (index, x0, x1, top, bottom, size) in groups that share no height with each other:
+    two glyphs overlap vertically only within a group, so the lines of a many-line cell are swept
+    one by one. One group when a size is not positive (then glyphs apart may still count) or a
+    coordinate is not finite (NaN sorts nowhere)."""
+    if not all(g[5] > 0 and math.isfinite(g[1] + g[2] + g[3] + g[4]) for g in glyphs):
+        return [list(glyphs)]
+    bands: list[list[tuple]] = []
+    reach = -math.inf
+    for g in sorted(glyphs, key=lambda g: g[3]):
+        if bands and g[3] < reach:
+            bands[-1].append(g)
+            reach = max(reach, g[4])
+        else:
+            bands.append([g])
+            reach = g[4]
+    return bands
 
 
 def _text_runs(chars: list[dict]) -> list[list[int]]:

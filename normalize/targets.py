@@ -183,16 +183,51 @@ _MAX_CHARS: int = GRAMMAR["limits"]["max_chars"]
 # --- patterns --------------------------------------------------------------------------------
 
 
-def _compile(pattern: str) -> re.Pattern[str]:
-    # ASCII: \d is 0-9 only, so a stray ٣ or ² is never read as a digit (int() would accept it)
-    return re.compile(pattern, re.ASCII)
+class _Pattern:
+    """A grammar pattern compiled on first use. Compiling the grammar takes longer than parsing
+    every target of a form (the range pattern alone about 20 ms); a process that meets no range
+    or period cell never pays for those patterns."""
+
+    __slots__ = ("source", "_compiled")
+
+    def __init__(self, source: str):
+        self.source = source
+        self._compiled: re.Pattern[str] | None = None
+
+    @property
+    def compiled(self) -> re.Pattern[str]:
+        if self._compiled is None:
+            # ASCII: \d is 0-9 only, so a stray ٣ or ² is never read as a digit (int() would
+            # accept it)
+            self._compiled = re.compile(self.source, re.ASCII)
+        return self._compiled
+
+    def fullmatch(self, text: str) -> re.Match[str] | None:
+        return self.compiled.fullmatch(text)
+
+    def search(self, text: str) -> re.Match[str] | None:
+        return self.compiled.search(text)
 
 
-_LOOK = _alt(_LOOKALIKE)
-_SCALE_RE = rf"(?!{_LOOK}){_alt(_SCALE)}"
+_compile = _Pattern
+
+
+def _none_of(words: Any) -> str:
+    """Regex that fails where any of the words starts: `(?!...)` of `_alt` without the words that
+    continue a shorter one (大于等于 after 大于), which a lookahead never needs: the same
+    positions fail, with a smaller pattern to compile."""
+    kept: list[str] = []
+    for w in sorted({w for w in words if w}):  # a word sorts right after its prefixes
+        if not (kept and w.startswith(kept[-1])):
+            kept.append(w)
+    return f"(?!{_alt(kept)})"
+
+
+_NOT_LOOKALIKE = _none_of(_LOOKALIKE)
+_SCALE_RE = rf"{_NOT_LOOKALIKE}{_alt(_SCALE)}"
 _D = "".join(_CN_DIGITS)
 # A Chinese numeral starts with a digit or 十 and stops before a unit such as 千米.
-_CN_INT = rf"(?=[{_D}{_CN_TEN}])(?:(?!{_LOOK})[{_D}{''.join(_CN_PLACES)}{''.join(_CN_SECTIONS)}])+"
+_CN_INT = rf"(?=[{_D}{_CN_TEN}])(?:{_NOT_LOOKALIKE}[{_D}{''.join(_CN_PLACES)}{''.join(_CN_SECTIONS)}])+"
 # after 百分之 a numeral may start with its place: 百分之百 = 100
 _CN_FRACTION_INT = _CN_INT.replace(f"[{_D}{_CN_TEN}]", f"[{_D}{''.join(_CN_PLACES)}]", 1)
 _AR = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
@@ -201,16 +236,16 @@ _PIECE = rf"(?:{_alt(_UNIT_WORDS)}|[A-Za-z]+[23²³]?)"
 _CONN = _alt(_U["connectors"])
 _COMPOSED = rf"(?:{_CONN}{{0,2}}{_PIECE}(?:{_CONN}{{0,2}}(?:{_SCALE_RE})?{_PIECE}){{0,5}})"
 # Words an unlisted measure word must not contain: it would swallow the grammar.
-_RESERVED = _alt(
+_NOT_RESERVED = _none_of(
     list(_SIGNS) + list(_AFTER) + _APPROX_BEFORE + _APPROX_AFTER + _FILLERS + list(_SCALE)
     + list(_CN_DIGITS) + list(_CN_PLACES) + list(_QUAL_WORDS) + list(_FREQUENCY)
     + GRAMMAR["range"]["separators"] + GRAMMAR["range"]["before"] + GRAMMAR["range"]["after"]
     + list(_DL_BEFORE) + list(_DL_AFTER) + list(_MONTH_PARTS) + list(_YEAR_WORDS)
     + list(_MONTH_WORDS) + _DL_VERBS
 )
-_UNLISTED = rf"(?:(?!{_RESERVED})[\u4e00-\u9fff]){{1,{int(_U['unlisted_max_chars'])}}}"
+_UNLISTED = rf"(?:{_NOT_RESERVED}[\u4e00-\u9fff]){{1,{int(_U['unlisted_max_chars'])}}}"
 _COUNTED = (
-    rf"(?:{_alt(_U['counters'])})(?:(?!{_RESERVED})[\u4e00-\u9fff]){{1,{int(_U['counted_max_chars'])}}}"
+    rf"(?:{_alt(_U['counters'])})(?:{_NOT_RESERVED}[\u4e00-\u9fff]){{1,{int(_U['counted_max_chars'])}}}"
 )
 _UNIT = rf"(?:{_COMPOSED}|{_COUNTED}|{_UNLISTED})"
 _COMPOSED_FULL = _compile(_COMPOSED)

@@ -20,6 +20,10 @@ from .amounts import strip_trailing_brackets
 
 LABELS_PATH = Path(__file__).with_name("labels.toml")
 
+# Matches a label set remembers (a few MB at most): past it, it starts afresh
+_MATCHES_KEPT = 20_000
+
+
 @dataclass(frozen=True)
 class Match:
     key: str  # the vocabulary entry (block name, column name, canonical label)
@@ -36,6 +40,8 @@ class LabelSet:
         self.split_characters = split_characters or {}
         self._choices: list[str] = []
         self._keys: list[str] = []
+        # text -> match: a form prints the same labels on every page, an archive on every form
+        self._matched: dict[str, Match | None] = {}
         for key, spellings in entries.items():
             for spelling in spellings:
                 self._choices.append(clean_text(spelling))
@@ -44,6 +50,16 @@ class LabelSet:
     def match(self, text: str) -> Match | None:
         """The entry `text` names, or None. Exact spellings win; otherwise the best fuzzy score
         above the threshold, provided no other entry scores the same."""
+        try:
+            return self._matched[text]
+        except KeyError:
+            pass
+        if len(self._matched) >= _MATCHES_KEPT:
+            self._matched.clear()
+        found = self._matched[text] = self._match(text)
+        return found
+
+    def _match(self, text: str) -> Match | None:
         cleaned = clean_text(text)
         if not cleaned:
             return None

@@ -19,6 +19,7 @@ Names that are not UTF-8 are kept as they are (`names.py`).
 from __future__ import annotations
 
 import errno
+import gc
 import hashlib
 import logging
 import os
@@ -26,14 +27,22 @@ import time
 from pathlib import Path
 from typing import Iterator
 
-from .accounting import Summary, account
-from .audit_outputs import AuditOutputs
-from .filejob import CACHE_DIR, FileJob, FileResult, Options
-from .journal import Journal, mark_reusable, source_key
-from .names import shown
-from .ordering import InputOrder, window_for
-from .pool import LocalPool
-from .writers import FlatSink, remove_leftovers, write_errors
+# The pipeline's imports (pdfplumber, pydantic's models, the grammar) make objects that live as
+# long as the process: no collection needs to walk them meanwhile (8 % of the imports' time).
+_collecting = gc.isenabled()
+gc.disable()
+try:
+    from .accounting import Summary, account
+    from .audit_outputs import AuditOutputs
+    from .filejob import CACHE_DIR, FileJob, FileResult, Options
+    from .journal import Journal, mark_reusable, source_key
+    from .names import shown
+    from .ordering import InputOrder, window_for
+    from .pool import LocalPool
+    from .writers import FlatSink, remove_leftovers, write_errors
+finally:
+    if _collecting:
+        gc.enable()
 
 log = logging.getLogger("perfdecl")
 

@@ -438,3 +438,30 @@ def test_outputs_made_with_another_vocabulary_are_not_reused(tmp_path, capsys):
     assert "1 converted, 0 skipped" in capsys.readouterr().err
     assert "vocabulary" not in _journal(out)[0]["settings"]
     assert "sustainability" not in codes()
+
+
+def test_imports_are_frozen_once_before_the_first_workers_fork():
+    """The collector walks no module object in the workers or at exit; a program running batch
+    after batch freezes nothing more (its garbage stays collectable)."""
+    import gc
+
+    from perfdecl import pool
+
+    pool._freeze_imports()
+    frozen = gc.get_freeze_count()
+    assert pool._frozen and frozen > 0
+    garbage = [[] for _ in range(1000)]
+    pool._freeze_imports()
+    assert gc.get_freeze_count() == frozen
+    del garbage
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_importing_the_batch_leaves_the_collector_as_it_was(enabled):
+    import subprocess
+    import sys
+
+    code = ("import gc\n" + ("" if enabled else "gc.disable()\n")
+            + "import perfdecl.batch\nprint(gc.isenabled())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == str(enabled)
