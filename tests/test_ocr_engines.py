@@ -139,6 +139,23 @@ def test_the_recogniser_reads_as_rapidocrs_own(budget_block):
         assert engine._rec.read_one(strip) == (theirs.txts[0], theirs.scores[0])
 
 
+def test_the_recogniser_threads_sleep_and_any_thread_count_reads_alike(budget_block):
+    """onnxruntime's waiting threads do not spin (a third of the recogniser's CPU on 2 cores,
+    docs/ocr.md), and the thread count changes no score, bit for bit."""
+    from perfdecl.extract.ocr.recogniser import LineRecogniser
+
+    image, boxes, _ = budget_block
+    engine = RapidOcrEngine()
+    options = engine._rec.session.get_session_options()
+    assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+    crops = [image[int(y0) + 2:int(y1) - 1, int(x0) + 2:int(x1) - 1] for x0, y0, x1, y1 in boxes]
+    batches = [crops[k:k + 3] for k in range(0, len(crops), 3)]
+    one = LineRecogniser(engine._rec_path, min_width=320, threads=1)
+    two = LineRecogniser(engine._rec_path, min_width=320, threads=2)
+    assert [one.read(batch) for batch in batches] == [two.read(batch) for batch in batches] \
+        == [engine._rec.read(batch) for batch in batches]
+
+
 def test_lines_are_assigned_to_cells_by_centre():
     cells = [(0, 0, 100, 50), (100, 0, 300, 50), (0, 50, 300, 120)]
     lines = [OcrLine("a", (10, 10, 60, 40), 0.9),

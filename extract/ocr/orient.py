@@ -89,6 +89,8 @@ def _session(name: str):
     # no memory arena: an arena keeps the largest page's working memory for the process's life
     # (+165 MB per OCR worker), and these models run once or twice a page
     options.enable_cpu_mem_arena = False
+    # waiting threads sleep instead of spinning: the same answers for less CPU (docs/ocr.md)
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
 
 

@@ -30,7 +30,11 @@ MIN_SIDE = 30
 
 
 class LineRecogniser:
-    """Recognises batches of text-line crops (grayscale or BGR) with one onnxruntime session."""
+    """Recognises batches of text-line crops (grayscale or BGR) with one onnxruntime session.
+
+    `threads`: onnxruntime's intra-op threads (0: its default, the physical cores). Its waiting
+    threads sleep instead of spinning: measured on 2 cores (docs/ocr.md), the same batches took
+    about a third less CPU and no more wall time, every score bit for bit the same."""
 
     def __init__(self, model: Path, *, min_width: int, threads: int = 0):
         import onnxruntime as ort
@@ -39,6 +43,7 @@ class LineRecogniser:
         options.log_severity_level = 4
         options.enable_cpu_mem_arena = False  # memory given back after each batch (long lines)
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         if threads:
             options.intra_op_num_threads = int(threads)
         self.session = ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
