@@ -148,7 +148,7 @@ def long_pdf(tmp: Path, pages: int) -> dict:
     path = tmp / "long.pdf"
     with open(path, "wb") as fh:
         writer.write(fh)
-    seconds, mb, _ = run(convert_argv([path], tmp / "long-out"))
+    seconds, mb, _ = run(convert_argv([path], tmp / "long-out") + ["--timeout", "0"])  # minutes: no per-file limit
     doc = json.loads((tmp / "long-out" / "long.json").read_text(encoding="utf-8"))
     return {"pages": len(writer.pages), "forms": len(doc.get("forms", [])),
             "pdf_mb": round(path.stat().st_size / 2**20, 1), "seconds": round(seconds, 1),
