@@ -171,39 +171,3 @@ def test_a_turned_scan_reads_like_the_upright_one_with_boxes_where_it_is_shown(t
         want = _turn_box(a["bbox"], 90, width, height)
         assert b["page"] == a["page"] and b["confidence"] == a["confidence"]
         assert b["bbox"] == pytest.approx(want, abs=0.02)
-
-
-def test_a_page_whose_cells_read_form_labels_is_upright_without_the_models(monkeypatch):
-    """Two labels of the form read exactly in its cells: the page stands upright, the orientation
-    models are not asked (about 8 % of a scan's time); without that evidence they are."""
-    from perfdecl.extract.ocr import document as ocr_document, orient
-    from perfdecl.normalize.cells import cell_labels
-
-    src = SCANNED / "seed.300dpi.pdf"
-    asked = []
-    real = orient.upright_page
-
-    def counting(page, settings=None):
-        asked.append(page.page)
-        return real(page, settings)
-
-    monkeypatch.setattr(orient, "upright_page", counting)
-    doc, report = extract_document(src, mode="always", labels=cell_labels())
-    assert asked == [] and report.turns == {} and report.timings[1]["orient"] == 0.0
-    _, report = extract_document(src, mode="always", labels=())  # no labels: no evidence
-    assert asked == [1] and report.turns == {} and report.timings[1]["orient"] > 0
-    monkeypatch.setattr(ocr_document, "UPRIGHT_LABELS", 10**6)  # never evidence enough
-    asked_models, report = extract_document(src, mode="always", labels=cell_labels())
-    assert asked == [1, 1] and report.turns == {} and report.timings[1]["orient"] > 0
-    # the models found it upright: the same read either way
-    assert [c.text for t in doc.items if isinstance(t, Table) for c in t.cells] == \
-        [c.text for t in asked_models.items if isinstance(t, Table) for c in t.cells]
-
-
-@pytest.mark.parametrize("name, degrees", [("project_approval_serif.200dpi-turned180.pdf", 180),
-                                           ("project_sign_unit_sans.200dpi-turned90.pdf", 90)])
-def test_a_turned_page_reads_no_label_and_is_turned_by_the_models(name, degrees):
-    from perfdecl.normalize.cells import cell_labels
-
-    _, report = extract_document(SCANNED / name, mode="always", labels=cell_labels())
-    assert report.turns[1].degrees == degrees and report.timings[1]["orient"] > 0

@@ -39,7 +39,6 @@ class OcrReader:
         self._labels = labels
         self._engine = None
         self._repairer = None
-        self._labels_compact: frozenset[str] | None = None
         self.settings = settings
 
     @property
@@ -62,6 +61,8 @@ class OcrReader:
         return self._repairer
 
     def read(self, pages: Iterable[PageImage], report: OcrReport) -> list[Table | TextLine]:
+        from .page import read_page
+
         items: list[Table | TextLine] = []
         pages = iter(pages)
         while True:
@@ -70,7 +71,8 @@ class OcrReader:
             if page is None:
                 break
             render = time.perf_counter() - t0
-            page, turn, orient, result = self._read_upright(page)
+            page, turn, orient = self._upright(page)
+            result = read_page(page, self.engine, self.settings, self.repairer)
             low_confidence = result.low_confidence
             if turn is not None:  # the items' boxes are mapped once stitched (extract/document.py)
                 report.turns[page.page] = turn
@@ -84,53 +86,14 @@ class OcrReader:
             items.extend(result.items)
         return items
 
-    def _read_upright(self, page: PageImage):
-        """The page read upright: (the page as read, its turn or None, seconds spent finding the
-        turn, the read). Most scans stand upright, and a page whose cells read two of the form's
-        labels exactly, unrepaired, does: upside down or sideways no cell reads as a label. Only
-        a page without such evidence asks the orientation models (orient.py), and is read again
-        where they turn it."""
-        from .page import read_page
-
+    def _upright(self, page: PageImage):
+        """The page turned upright where it was scanned turned (orient.py), its turn, seconds."""
         if not self.settings["orient"]:
-            return page, None, 0.0, read_page(page, self.engine, self.settings, self.repairer)
+            return page, None, 0.0
         from .orient import upright_page
 
-        first = None
-        if self._label_set:
-            first = read_page(page, self.engine, self.settings, self.repairer)
-            if _labels_read(first, self._label_set) >= UPRIGHT_LABELS:
-                return page, None, 0.0, first
-        turned, turn, found = upright_page(page)
-        if turn is None and first is not None:  # the models agree: the first read stands
-            return page, None, found.seconds, first
-        return turned, turn, found.seconds, read_page(turned, self.engine, self.settings,
-                                                      self.repairer)
-
-    @property
-    def _label_set(self) -> frozenset[str]:
-        """The labels as a cell holds them alone (two characters or more: one character could
-        be anything read upside down)."""
-        if self._labels_compact is None:
-            self._labels_compact = frozenset(
-                c for c in ("".join(label.split()) for label in self._labels) if len(c) >= 2)
-        return self._labels_compact
-
-
-# distinct form labels read exactly in a page's cells that show the page stands upright
-UPRIGHT_LABELS = 2
-
-
-def _labels_read(result, labels: frozenset[str]) -> int:
-    """How many distinct labels the page's table cells read exactly, before any repair."""
-    found = set()
-    for item in result.items:
-        if isinstance(item, Table):
-            for cell in item.cells:
-                text = "".join(cell.text.split())
-                if not cell.repairs and text in labels:
-                    found.add(text)
-    return len(found)
+        page, turn, found = upright_page(page)
+        return page, turn, found.seconds
 
 
 def has_marks(page) -> bool:
