@@ -144,13 +144,19 @@ def _finite(value):
     return value
 
 
-def _dumped(doc: Document) -> dict:
-    return _finite(doc.model_dump(mode="json"))
+def _dumped(record) -> dict:
+    """A Document or one of its records as JSON values."""
+    return _finite(record.model_dump(mode="json"))
+
+
+def _indented(record) -> str:
+    """A Document or one of its records as the per-file JSON prints it."""
+    return json.dumps(_dumped(record), ensure_ascii=False, indent=2, allow_nan=False)
 
 
 def document_json(doc: Document) -> bytes:
     """UTF-8 JSON; a file name's undecodable bytes as `\\udcNN` escapes (names.py)."""
-    return json_bytes(json.dumps(_dumped(doc), ensure_ascii=False, indent=2, allow_nan=False) + "\n")
+    return json_bytes(_indented(doc) + "\n")
 
 
 class DocumentJsonWriter:
@@ -172,33 +178,31 @@ class DocumentJsonWriter:
         if self._spool is None:
             fd, name = _temp_beside(self.path)
             self._spool = (os.fdopen(fd, "w+b"), name)
-        text = json.dumps(_finite(form.model_dump(mode="json")), ensure_ascii=False, indent=2,
-                          allow_nan=False)
+        text = _indented(form)
         # a form inside the document's list stands two levels in; JSON strings hold no newline
         self._spool[0].write(json_bytes(("," if self.forms else "") + "\n    "
                                         + text.replace("\n", "\n    ")))
         self.forms += 1
 
     def commit(self, doc: Document) -> str:
-        text = json.dumps(_dumped(doc), ensure_ascii=False, indent=2, allow_nan=False) + "\n"
-        head, sep, tail = text.partition(self._FORMS)
+        head, sep, tail = (_indented(doc) + "\n").partition(self._FORMS)
         if not sep or doc.forms:
             raise ValueError("commit takes the Document without its forms")
         digest = hashlib.sha256()
         out = AtomicFile(self.path)
+
+        def write(block: bytes) -> None:
+            digest.update(block)
+            out.fh.write(block)
+
         try:
-            parts = [json_bytes(head + '\n  "forms": ['), None,
-                     json_bytes(("\n  ],\n" if self.forms else "],\n") + tail)]
-            for part in parts:
-                if part is None and self._spool is not None:
-                    spool = self._spool[0]
-                    spool.seek(0)
-                    for block in iter(lambda: spool.read(1 << 20), b""):
-                        digest.update(block)
-                        out.fh.write(block)
-                elif part is not None:
-                    digest.update(part)
-                    out.fh.write(part)
+            write(json_bytes(head + '\n  "forms": ['))
+            if self._spool is not None:
+                spool = self._spool[0]
+                spool.seek(0)
+                for block in iter(lambda: spool.read(1 << 20), b""):
+                    write(block)
+            write(json_bytes(("\n  ],\n" if self.forms else "],\n") + tail))
             out.commit()
         except BaseException:
             out.abort()
