@@ -9,6 +9,7 @@ run last.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
 
 from ..extract.grid import Cell, ExtractedDocument, Table, TextLine
@@ -237,20 +238,27 @@ class FormAssembler:
 
 def normalize_document(doc: ExtractedDocument, file_name: str) -> tuple[list[Form], list[DocumentWarning]]:
     reader = FormReader(file_name)
-    forms = [f for item in doc.items for f in reader.add(item)] + reader.finish()
+    forms = list(reader.read(doc.items))
     return forms, reader.warnings
 
 
 class FormReader:
     """Forms as the extractor's items come, in reading order: each form is built as soon as the
-    next title (or the end) closes it, and nothing of it is kept here but its warnings. `finish`
-    after the last item; then `warnings` holds the whole document's form warnings."""
+    next title (or the end) closes it, and nothing of it is kept here but its warnings. `read`
+    (or `add` for each item, then `finish`); then `warnings` holds the whole document's form
+    warnings."""
 
     def __init__(self, file_name: str):
         self.file_name = file_name
         self.warnings: list[DocumentWarning] = []
         self.count = 0  # forms made so far: the next form's index
         self._splitter = FormSplitter()
+
+    def read(self, items: Iterable[Table | TextLine]) -> Iterator[Form]:
+        """Each form of `items` as soon as it is closed."""
+        for item in items:
+            yield from self.add(item)
+        yield from self.finish()
 
     def add(self, item: Table | TextLine) -> list[Form]:
         return [f for draft in self._splitter.add(item) for f in self._build(draft)]

@@ -100,12 +100,13 @@ class Conversion:
             reader = FormReader(path.name)
             repairs: list[CellRepair] = []
             budgets: list[list] = []  # each form's budget, where OCR repairs may concern it
-            for item in stream:
-                repairs += repairs_of([item])
-                for form in reader.add(item):
-                    budgets.append(form.budget if stream.report.ocr_pages else [])
-                    yield form
-            for form in reader.finish():
+
+            def items():
+                for item in stream:
+                    repairs.extend(repairs_of([item]))
+                    yield item
+
+            for form in reader.read(items()):
                 budgets.append(form.budget if stream.report.ocr_pages else [])
                 yield form
             if stream.page_count and len(stream.unusable_pages) == stream.page_count:
