@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
 from pathlib import Path
 
 CHARMAP_PATH = Path(__file__).with_name("charmap.tsv")
@@ -51,14 +50,6 @@ _LATIN = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx
 def map_chars(text: str) -> str:
     """Map compatibility characters to their standard form; everything else is untouched."""
     return text.translate(_TABLE)
-
-
-def map_glyph_texts(glyphs: Iterable[dict]) -> None:
-    """`map_chars` on the text of each character dict (pdfplumber's), in place: a page's worth
-    in one loop."""
-    table = _TABLE
-    for glyph in glyphs:
-        glyph["text"] = glyph["text"].translate(table)
 
 
 def _gap(match: re.Match[str]) -> str:

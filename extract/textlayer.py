@@ -30,7 +30,7 @@ from .chars import chars_bbox, dedupe_overprint, group_lines, line_text
 from .grid import Cell, Table, TextLine
 from .orientation import upright
 from .quality import page_text_usable
-from .text import map_glyph_texts
+from .text import map_chars
 
 log = logging.getLogger(__name__)
 
@@ -233,8 +233,9 @@ def read_page(page, settings: dict) -> list[Table | TextLine] | None:
             off_page.append(c)
     if not page_text_usable(printed):
         return None
-    map_glyph_texts(chars)
-    map_glyph_texts(off_page)
+    for glyphs in (chars, off_page):
+        for ch in glyphs:
+            ch["text"] = map_chars(ch["text"])
     page_no = page.page_number
     extra = _missing_rules(page)
     finder_settings = dict(settings)
@@ -244,7 +245,7 @@ def read_page(page, settings: dict) -> list[Table | TextLine] | None:
         )
     tables = [t for t in page.find_tables(finder_settings) if t.cells]
     grids: list[_PageGrid] = [_PageGrid(t.cells) for t in tables]
-    homes = _homes(grids, chars)
+    homes = [_locate(grids, ch) for ch in chars]
     _rehome_overflow(chars, homes, grids)
     loose: list[dict] = []
     for ch, home in zip(chars, homes):
@@ -264,29 +265,14 @@ def read_page(page, settings: dict) -> list[Table | TextLine] | None:
     return items
 
 
-def _homes(grids: list[_PageGrid], chars: list[dict]) -> list[tuple[int, int] | None]:
-    """For each character, the (grid, cell) whose box holds its centre, or None."""
-    homes: list[tuple[int, int] | None] = []
-    if not grids:
-        return [None] * len(chars)
-    bisect_right = bisect.bisect_right
-    for ch in chars:
-        cx, cy = (ch["x0"] + ch["x1"]) / 2, (ch["top"] + ch["bottom"]) / 2
-        home = None
-        for g, grid in enumerate(grids):  # `_PageGrid.cell_index`, inlined: a call per glyph
-            xs, ys = grid.xs, grid.ys
-            if xs[0] <= cx <= xs[-1] and ys[0] <= cy <= ys[-1]:
-                k = grid.cover.get((bisect_right(ys, cy) - 1, bisect_right(xs, cx) - 1))
-                if k is not None:
-                    home = (g, k)
-                    break
-        homes.append(home)
-    return homes
-
-
 def _locate(grids: list[_PageGrid], ch: dict) -> tuple[int, int] | None:
     """(grid, cell) whose box holds the character's centre."""
-    return _homes(grids, [ch])[0]
+    cx, cy = (ch["x0"] + ch["x1"]) / 2, (ch["top"] + ch["bottom"]) / 2
+    for g, grid in enumerate(grids):
+        k = grid.cell_index(cx, cy)
+        if k is not None:
+            return g, k
+    return None
 
 
 def _rehome_overflow(chars: list[dict], homes: list, grids: list[_PageGrid]) -> None:
