@@ -209,9 +209,6 @@ class _Pattern:
         return self.compiled.search(text)
 
 
-_compile = _Pattern
-
-
 def _none_of(words: Any) -> str:
     """Regex that fails where any of the words starts: `(?!...)` of `_alt` without the words that
     continue a shorter one (大于等于 after 大于), which a lookahead never needs: the same
@@ -248,10 +245,10 @@ _COUNTED = (
     rf"(?:{_alt(_U['counters'])})(?:{_NOT_RESERVED}[\u4e00-\u9fff]){{1,{int(_U['counted_max_chars'])}}}"
 )
 _UNIT = rf"(?:{_COMPOSED}|{_COUNTED}|{_UNLISTED})"
-_COMPOSED_FULL = _compile(_COMPOSED)
-_HINT = _compile(rf"(?P<scale>{_SCALE_RE})?(?P<unit>{_COMPOSED})?")
+_COMPOSED_FULL = _Pattern(_COMPOSED)
+_HINT = _Pattern(rf"(?P<scale>{_SCALE_RE})?(?P<unit>{_COMPOSED})?")
 
-_NUMERIC = _compile(
+_NUMERIC = _Pattern(
     rf"(?:{_alt(_FILLERS)})?(?:(?P<sign>{_alt(_SIGNS)})|(?P<apx>{_alt(_APPROX_BEFORE)}))?"
     rf"(?:(?P<fw>{_alt(_CN_FRACTIONS)})(?P<fn>{_CN_FRACTION_INT}(?:{_CN_POINT}[{_D}]+)?|\d+(?:\.\d+)?)"
     rf"|(?P<t1>[{_D}{_CN_TEN}]){re.escape(_TENTHS)}(?P<t2>[{_D}])?"
@@ -270,7 +267,7 @@ def _bound(i: int) -> str:
 
 
 _RSEP = _alt(GRAMMAR["range"]["separators"])
-_RANGE = _compile(
+_RANGE = _Pattern(
     rf"(?:{_alt(GRAMMAR['range']['before'])})?(?:{_alt(_APPROX_BEFORE)})?"
     rf"{_bound(1)}{_RSEP}{_bound(2)}"
     rf"(?:{_alt(_APPROX_AFTER)})?(?:{_alt(GRAMMAR['range']['after'])})?"
@@ -285,7 +282,7 @@ _DSEP = "".join(re.escape(c) for c in _DL["date_separators"])
 _DL_PRE = rf"(?P<pre>{_alt(list(_DL_BEFORE) + list(_SIGNS))})?"
 _DL_POST = rf"(?P<post>{_alt(_DL_AFTER)})?(?:{_alt(_DL_VERBS)})?"
 
-_DEADLINE = _compile(
+_DEADLINE = _Pattern(
     _DL_PRE
     + rf"(?:(?P<ny>\d{{4}})(?P<ns>[{_DSEP}])(?P<nm>\d{{1,2}})(?:(?P=ns)(?P<nd>\d{{1,2}}))?"
     rf"|(?P<mw>{_alt(_MONTH_WORDS)})(?P<md>{_MD_N}){_DM}"
@@ -304,22 +301,22 @@ def _pdate(i: int) -> str:
     )
 
 
-_PERIOD = _compile(rf"(?:{_alt(_DL_BEFORE)})?{_pdate(1)}{_RSEP}{_pdate(2)}" + _DL_POST)
-_PERIOD_MONTHS = _compile(  # 2024年1-6月
+_PERIOD = _Pattern(rf"(?:{_alt(_DL_BEFORE)})?{_pdate(1)}{_RSEP}{_pdate(2)}" + _DL_POST)
+_PERIOD_MONTHS = _Pattern(  # 2024年1-6月
     rf"(?P<y>{_YEAR_N}){_YM}(?P<m1>{_MD_N}){_RSEP}(?P<m2>{_MD_N}){_MM}" + _DL_POST
 )
-_PERIOD_YEARS = _compile(  # 2020-2024年
+_PERIOD_YEARS = _Pattern(  # 2020-2024年
     rf"(?P<y1>\d{{4}}){_RSEP}(?P<y2>\d{{4}}){_YM}" + _DL_POST
 )
 
 # A date needs a date word or a numeric date; a range or period needs a separator.
-_DATE_HINT = _compile(
+_DATE_HINT = _Pattern(
     "[" + re.escape("".join(sorted(set("".join(_DL["year_marks"] + _DL["month_marks"] + _DL["day_marks"])))))
     + rf"]|\d{{4}}[{_DSEP}]\d"
 )
-_RANGE_HINT = _compile(_RSEP)
+_RANGE_HINT = _Pattern(_RSEP)
 
-_QUAL = _compile(
+_QUAL = _Pattern(
     rf"(?:{_alt(GRAMMAR['qualitative']['modifiers'])}){{0,{int(GRAMMAR['qualitative']['max_modifiers'])}}}"
     rf"(?P<w>{_alt(_QUAL_WORDS)})"
 )
