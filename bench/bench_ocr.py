@@ -32,6 +32,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "real" / "forms" / "pdf"
+sys.path.insert(0, str(ROOT / "bench"))
+from bench_pipeline import compile_bytecode  # noqa: E402
 
 BARE = r"""
 import sys
@@ -87,6 +89,8 @@ def main() -> int:
                                        "another checkout's, for a before/after)")
     args = ap.parse_args()
     files = scan_files(args.limit)
+    if not args.perfdecl:  # another checkout's perfdecl is that checkout's business
+        compile_bytecode()
     perfdecl = args.perfdecl or str(Path(sys.executable).with_name("perfdecl"))
     rows = []
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)

@@ -43,7 +43,7 @@ PERFDECL = Path(sys.executable).with_name("perfdecl")
 
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "bench"))
-from bench_pipeline import machine_figures  # noqa: E402
+from bench_pipeline import compile_bytecode, machine_figures  # noqa: E402
 from samplecases import text_archive  # noqa: E402
 
 # the bare side: what a user of pdfplumber alone writes to read every table of some files
@@ -162,6 +162,7 @@ def main() -> int:
     ap.add_argument("--long-pages", type=int, default=3000, help="pages of the long PDF (0: skip)")
     ap.add_argument("--json", type=Path, help="also write the figures here")
     args = ap.parse_args()
+    compile_bytecode()
     figures = machine_figures()
     help_s, help_mb, _ = best([str(PERFDECL), "--help"], args.repeat + 2)
     figures["help"] = {"seconds": round(help_s, 3), "peak_mb": round(help_mb, 1)}

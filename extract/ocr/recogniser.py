@@ -41,7 +41,10 @@ class LineRecogniser:
 
         options = ort.SessionOptions()
         options.log_severity_level = 4
-        options.enable_cpu_mem_arena = False  # memory given back after each batch (long lines)
+        # onnxruntime's memory arena kept: batches are bounded by width (`rec_batch_px`), so the
+        # arena stays as small as the widest batch needs, and reusing it rather than asking the
+        # system for every batch's buffers made recognition about 10 % faster (docs/ocr.md)
+        options.enable_cpu_mem_arena = True
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         if threads:
