@@ -150,7 +150,16 @@ def _clipped_in_column(lines: list[TextLine], text: str, cell: Cell, but_not: st
         # the clipped text of cells side by side reads as one line across their columns
         # (`井研县马踏 基层组织活动 育培训,群团活动开展,组`): a part of two characters or more
         across = line.bbox[0] < cell.bbox[2] and line.bbox[2] > cell.bbox[0]
-        if not (within or (across and but_not)):
+        if not (within or across):
+            continue
+        if not (within or but_not):
+            # the labels of cells side by side, drawn below the table on one baseline (a merged
+            # cell's text aligned to the bottom of the whole cell, which runs on over the
+            # break), read as one line across their columns (`绩效指标 满意度指标 社会公众或服务
+            # 对象满意度指标`): a word of it that is the cell's whole text counts in a column the
+            # line crosses
+            if any(len(word) >= 2 and word == text for word in line.text.split()):
+                return True
             continue
         # labels printed a character per line side by side read across as one line (`支 预`);
         # without `but_not`, the clipped labels of cells side by side on one baseline
