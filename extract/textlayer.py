@@ -232,7 +232,11 @@ def read_page(page, settings: dict) -> list[Table | TextLine] | None:
         else:
             off_page.append(c)
     if not page_text_usable(printed):
-        return None
+        # nothing printed on the paper, but text running off it (a cell of a sheet wider than
+        # the page, cut at the page's edge): the page has a text layer and shows no text, so it
+        # is read, its rules and the clipped text for the join, not handed to OCR
+        if printed or not page_text_usable([c for c in off_page if c["text"].strip()]):
+            return None
     for glyphs in (chars, off_page):
         for ch in glyphs:
             ch["text"] = map_chars(ch["text"])

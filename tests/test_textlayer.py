@@ -10,6 +10,7 @@ import perfdecl
 from perfdecl.errors import OcrRequiredError
 from perfdecl.extract.grid import Table, TextLine
 from perfdecl.extract.document import extract_document
+from perfdecl.extract.textlayer import TABLE_SETTINGS, open_pdf, read_pages
 
 from samplecases import SAMPLES
 
@@ -92,6 +93,33 @@ def test_file_without_any_text_layer_needs_ocr(tmp_path):
     with pytest.raises(OcrRequiredError) as err:
         perfdecl.convert(_blank_pdf(tmp_path / "scan.pdf", with_seed=False))
     assert (err.value.stage, err.value.code) == ("extract", "ocr_required")
+
+
+def test_a_page_whose_text_runs_off_the_paper_is_read_not_ocrd(tmp_path):
+    """A sheet wider than the page: its last page holds only rules and the text of a cell cut at
+    the paper's left edge (all of it off the page). That page has a text layer and shows no
+    text: it is read (no OCR, nothing reported unusable), its text kept as clipped lines."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from hostile_inputs import pdf_bytes, text_page
+
+    rules = b"0.5 w 56 700 m 540 700 l S 56 650 m 540 650 l S 56 700 m 56 650 l S 540 700 m 540 650 l S"
+    off_paper = b"BT /F1 10 Tf -300 760 Td (the rest of a long remark cut at the edge) Tj ET"
+    path = tmp_path / "wide.pdf"
+    path.write_bytes(pdf_bytes([((595, 842), text_page(["Budget remarks", "page one"]), {}),
+                                ((595, 842), rules + b"\n" + off_paper, {})]))
+    doc, report = extract_document(path, mode="auto")
+    assert report.ocr_pages == [] and doc.method == "text" and doc.unusable_pages == []
+    with open_pdf(path, None) as pdf:
+        second = [items for page, items, _ in read_pages(pdf, path, TABLE_SETTINGS)][1]
+    assert [(type(it).__name__, it.text, it.clipped) for it in second
+            if isinstance(it, TextLine)] == [("TextLine", "therestofalongremarkcutattheedge", True)]
+    # with no text off the paper either, the page is one for OCR, as before
+    path.write_bytes(pdf_bytes([((595, 842), text_page(["Budget remarks"]), {}),
+                                ((595, 842), rules, {})]))
+    doc, report = extract_document(path, mode="never")
+    assert doc.unusable_pages == [2]
 
 
 def test_overflowing_cell_text_goes_back_to_its_cell():
