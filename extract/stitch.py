@@ -136,7 +136,16 @@ def _clipped_label(line: str, cells: list[Cell]) -> bool:
             left = _without_subsequence(rest, text)
             if left is not None:
                 rest, found = left, True
-    return found and bool(_PAGE_FURNITURE.match(rest))
+    if found and _PAGE_FURNITURE.match(rest):
+        return True
+    # a long cut cell's first lines only (the rest printed on the next page), interleaved with
+    # the footer on its baseline (`对认定的…以上第实施1一页对，一共援助2，页认`)
+    whole = compact(line)
+    for text in sorted(set(texts), key=len, reverse=True):
+        left = _without_fragment(whole, text)
+        if left is not None and _PAGE_FURNITURE.match(left):
+            return True
+    return False
 
 
 def _clipped_in_column(lines: list[TextLine], text: str, cell: Cell, but_not: str = "") -> bool:
@@ -193,6 +202,23 @@ def _without_subsequence(text: str, part: str) -> str | None:
         else:
             kept.append(ch)
     return "".join(kept) if i == len(part) else None
+
+
+def _without_fragment(text: str, whole: str) -> str | None:
+    """`text` with the longest piece of `whole` (consecutive in `whole`, two characters or more)
+    taken out where its characters occur in order in `text`; None if no such piece occurs."""
+    best: tuple[int, str] | None = None
+    for start in range(len(whole) - 1):
+        kept: list[str] = []
+        i = start
+        for ch in text:
+            if i < len(whole) and ch == whole[i]:
+                i += 1
+            else:
+                kept.append(ch)
+        if i - start >= 2 and (best is None or i - start > best[0]):
+            best = (i - start, "".join(kept))
+    return None if best is None else best[1]
 
 
 def _same_frame(a: Table, b: Table) -> bool:

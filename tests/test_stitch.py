@@ -229,6 +229,40 @@ def test_clipped_labels_of_two_columns_on_one_baseline_join_each_cut_cell():
         ("满意度指标", "服务对象满意度指标等")] * 2
 
 
+def test_a_long_cut_cells_first_lines_interleaved_with_the_footer_are_no_title():
+    """A goal cell merged over rows on both sides of the break, centred on the whole cell: page 1
+    shows its first lines under the table, one of them on the footer's baseline, the two
+    interleaved (`对认定的零就业家庭第实施1一页对，一共援助2，页认`); the rest of the text is on
+    page 2. No title stands between the tables: the cut cell is one cell again."""
+    goal = "对认定的零就业家庭实施一对一援助，认定后30天内安置就业"
+    top = table([cell(0, 0, "甲单位", 1), cell(0, 1, "≥1", 1), cell(0, 2, "数量指标", 1),
+                 cell(1, 0, "", 1), cell(1, 1, "", 1), cell(1, 2, "质量指标", 1)], 2)
+    rest = table([cell(0, 0, "乙单位", 2, rowspan=2), cell(0, 1, goal, 2, rowspan=2),
+                  cell(0, 2, "时效指标", 2), cell(1, 2, "效益指标", 2)], 2)
+    line = TextLine("对认定的零就业家庭第实施1一页对，一共援助2，页认", 1, (100.0, 800.0, 200.0, 808.0))
+    items = stitch_tables([top, line, rest])
+    assert len(items) == 1 and items[0].n_rows == 4
+    assert [(c.row, c.col, c.rowspan, c.text) for c in items[0].cells if c.col < 2 and c.row >= 1] \
+        == [(1, 0, 3, "乙单位"), (1, 1, 3, goal)]
+    # a line keeping anything else than a piece of a cell and page furniture is a title
+    title = TextLine("对认定的零就业家庭第1页项目表", 1, (100.0, 800.0, 200.0, 808.0))
+    assert len(stitch_tables([top, title, rest])) == 3
+
+
+def test_labels_drawn_under_the_table_on_one_baseline_join_every_column_they_cross():
+    """Labels merged over two rows, one each side of the break, their text at the bottom of the
+    whole cells: page 1 shows them under its table on one baseline, one line across their
+    columns whose middle lies in the first; the second column's fragments join too."""
+    top = table([cell(0, 0, "效益指标", 1), cell(0, 1, "可持续影响指标", 1), cell(0, 2, "持续改善", 1),
+                 cell(1, 0, "", 1), cell(1, 1, "", 1), cell(1, 2, "就业服务对象满意度", 1)], 2)
+    rest = table([cell(0, 0, "满意度指标", 2), cell(0, 1, "服务对象满意度指标", 2),
+                  cell(0, 2, "引进人才满意度", 2)], 1)
+    line = TextLine("满意度指标 服务对象满意度指标", 1, (20.0, 800.0, 170.0, 808.0))
+    t = stitch_tables([top, line, rest])[0]
+    assert [(t.cell_at(r, 0).text, t.cell_at(r, 1).text) for r in (1, 2)] == [
+        ("满意度指标", "服务对象满意度指标")] * 2
+
+
 def test_a_label_drawn_across_the_tables_last_rule_starts_its_block_on_that_page():
     """As above, but the block label's text is centred on a cell so tall that it is drawn on the
     paper of the middle page, across the table's last rule (form_00, held-out fuzzer seed 11 #10): not a
