@@ -129,19 +129,18 @@ def _clipped_label(line: str, cells: list[Cell]) -> bool:
     # (`数量指第标1页，共2页`): the cells' characters are taken out in order, and what is left
     # must be page furniture; longest first, so that a short cell text (效益指标) does not take
     # the characters of a longer one (经济效益指标)
-    rest = compact(line)
-    found = False
-    for text in sorted(set(texts), key=len, reverse=True):
-        if text:
-            left = _without_subsequence(rest, text)
-            if left is not None:
-                rest, found = left, True
+    whole = compact(line)
+    longest_first = sorted({t for t in texts if t}, key=len, reverse=True)
+    rest, found = whole, False
+    for text in longest_first:
+        left = _without_subsequence(rest, text)
+        if left is not None:
+            rest, found = left, True
     if found and _PAGE_FURNITURE.match(rest):
         return True
     # a long cut cell's first lines only (the rest printed on the next page), interleaved with
     # the footer on its baseline (`对认定的…以上第实施1一页对，一共援助2，页认`)
-    whole = compact(line)
-    for text in sorted(set(texts), key=len, reverse=True):
+    for text in longest_first:
         left = _without_fragment(whole, text)
         if left is not None and _PAGE_FURNITURE.match(left):
             return True
@@ -192,8 +191,8 @@ def _clipped_other_text(lines: list[TextLine], text: str, cell: Cell) -> bool:
     return False
 
 
-def _without_subsequence(text: str, part: str) -> str | None:
-    """`text` with the characters of `part` removed where they occur in order; None if they do not."""
+def _take_in_order(text: str, part: str) -> tuple[int, str]:
+    """How many leading characters of `part` occur in order in `text`, and `text` without them."""
     kept: list[str] = []
     i = 0
     for ch in text:
@@ -201,7 +200,13 @@ def _without_subsequence(text: str, part: str) -> str | None:
             i += 1
         else:
             kept.append(ch)
-    return "".join(kept) if i == len(part) else None
+    return i, "".join(kept)
+
+
+def _without_subsequence(text: str, part: str) -> str | None:
+    """`text` with the characters of `part` removed where they occur in order; None if they do not."""
+    taken, kept = _take_in_order(text, part)
+    return kept if taken == len(part) else None
 
 
 def _without_fragment(text: str, whole: str) -> str | None:
@@ -209,15 +214,9 @@ def _without_fragment(text: str, whole: str) -> str | None:
     taken out where its characters occur in order in `text`; None if no such piece occurs."""
     best: tuple[int, str] | None = None
     for start in range(len(whole) - 1):
-        kept: list[str] = []
-        i = start
-        for ch in text:
-            if i < len(whole) and ch == whole[i]:
-                i += 1
-            else:
-                kept.append(ch)
-        if i - start >= 2 and (best is None or i - start > best[0]):
-            best = (i - start, "".join(kept))
+        taken, kept = _take_in_order(text, whole[start:])
+        if taken >= 2 and (best is None or taken > best[0]):
+            best = (taken, kept)
     return None if best is None else best[1]
 
 
